@@ -1,0 +1,205 @@
+/* cli.c - common options, messages and exit handling for main(). */
+#include "cli.h"
+#include "err.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef VB_VERSION
+#define VB_VERSION "0.1"
+#endif
+
+struct vb_common vb_opt = { 0, 0, 42, 1 };
+const char *vb_progname = "vibify";
+const char *argp_program_version;
+const char *argp_program_bug_address = NULL;
+
+static char version_buf[128];
+
+enum { OPT_SEED = 0x1000, OPT_THREADS };
+
+static const struct argp_option common_options[] = {
+	{ "verbose", 'v', 0, 0, "Report progress and details on stderr (repeat for more)", 0 },
+	{ "quiet", 'q', 0, 0, "Print nothing but errors", 0 },
+	{ "seed", OPT_SEED, "N", 0, "Seed for every random choice (default: 42)", 0 },
+	{ "threads", OPT_THREADS, "N", 0, "Worker threads (default: the number of CPUs)", 0 },
+	{ 0 }
+};
+
+static error_t parse_common(int key, char *arg, struct argp_state *st)
+{
+	switch (key) {
+	case 'v':
+		vb_opt.verbose++;
+		vb_opt.quiet = 0;
+		break;
+	case 'q':
+		vb_opt.quiet = 1;
+		vb_opt.verbose = 0;
+		break;
+	case OPT_SEED: {
+		char *end;
+		unsigned long long v;
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-')
+			argp_error(st, "invalid --seed '%s': expected a non-negative integer", arg);
+		vb_opt.seed = v;
+		break;
+	}
+	case OPT_THREADS:
+		vb_opt.threads = (int)vb_arg_long(st, "--threads", arg, 1, 1024);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp vb_common_argp = { common_options, parse_common, 0, 0, 0, 0, 0 };
+
+void vb_cli_init(int argc, char **argv)
+{
+	const char *p;
+	long n;
+
+	(void)argc;
+	if (argv && argv[0]) {
+		p = strrchr(argv[0], '/');
+		vb_progname = p ? p + 1 : argv[0];
+	}
+	snprintf(version_buf, sizeof version_buf, "%s (vibify) %s", vb_progname, VB_VERSION);
+	argp_program_version = version_buf;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	vb_opt.threads = n > 0 ? (int)n : 1;
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", vb_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void vb_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void vb_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vb_opt.verbose || vb_opt.quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+void vb_fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+long vb_arg_long(struct argp_state *st, const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end)
+		argp_error(st, "invalid %s '%s': expected an integer", opt, s);
+	if (v < lo || v > hi)
+		argp_error(st, "invalid %s '%s': must be between %ld and %ld", opt, s, lo, hi);
+	return v;
+}
+
+double vb_arg_double(struct argp_state *st, const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		argp_error(st, "invalid %s '%s': expected a number", opt, s);
+	if (v < lo || v > hi)
+		argp_error(st, "invalid %s '%s': must be between %g and %g", opt, s, lo, hi);
+	return v;
+}
+
+FILE *vb_open_in(const char *path)
+{
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return stdin;
+	f = fopen(path, "rb");
+	if (!f)
+		vb_fatal(VB_EXIT_DATA, "cannot open '%s': %s", path, strerror(errno));
+	return f;
+}
+
+FILE *vb_open_out(const char *path)
+{
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return stdout;
+	f = fopen(path, "wb");
+	if (!f)
+		vb_fatal(VB_EXIT_DATA, "cannot open '%s' for writing: %s", path, strerror(errno));
+	return f;
+}
+
+int vb_close(FILE *f, const char *path)
+{
+	int bad;
+
+	if (!f || f == stdin)
+		return 0;
+	if (f == stdout)
+		return fflush(f) ? (vb_warn("write error: %s", strerror(errno)), -1) : 0;
+	bad = ferror(f);
+	if (fclose(f) || bad) {
+		vb_warn("write error on '%s': %s", path ? path : "?", bad ? "I/O error" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int vb_close_stdout(int status)
+{
+	int bad = ferror(stdout);
+
+	if (fclose(stdout) || bad) {
+		vb_warn("write error%s%s", bad ? "" : ": ", bad ? "" : strerror(errno));
+		return VB_EXIT_DATA;
+	}
+	return status;
+}
+
+int vb_show_progress(void)
+{
+	if (vb_opt.quiet)
+		return 0;
+	return vb_opt.verbose || isatty(STDERR_FILENO);
+}

@@ -1,0 +1,35 @@
+/* model.h - load a trained emotion model (.safetensors) and classify faces.
+ *
+ * This is the inference contract between emotion-train (which writes the
+ * files) and emotion-predict (which uses them).  The file's __metadata__
+ * records the architecture, class names, input size and normalisation; the
+ * caller passes raw 8-bit gray pixels and gets per-class probabilities.
+ */
+#ifndef VB_MODEL_H
+#define VB_MODEL_H
+
+#include <stdint.h>
+
+struct vb_model;
+
+/* Load a model from a .safetensors file; NULL with an error naming the file
+ * on failure (unreadable, not safetensors, missing or mis-shaped tensors,
+ * unknown architecture).  Free with vb_model_free(). */
+struct vb_model *vb_model_load(const char *path);
+/* Frees the model; accepts NULL. */
+void vb_model_free(struct vb_model *m);
+
+/* Number of classes and the name of class i (owned by the model). */
+int vb_model_nclasses(const struct vb_model *m);
+const char *vb_model_class_name(const struct vb_model *m, int i);
+/* Input height and width (e.g. 48 x 48); input is one gray channel. */
+void vb_model_input_size(const struct vb_model *m, int *h, int *w);
+
+/* Classify n faces: px holds n images of h*w raw gray pixels (0..255), row
+ * major; probs receives n * nclasses softmax probabilities.  Normalisation
+ * is applied as the metadata says.  Inference mode (running BN statistics,
+ * no dropout); single-threaded, so it can be called from one thread per
+ * model.  0 or -1. */
+int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs);
+
+#endif
