@@ -47,7 +47,7 @@ all: $(PROGS) $(UNITS)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ilib -c -o $@ $<
+	$(CC) $(CFLAGS) -iquote lib -c -o $@ $<
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -77,7 +77,7 @@ check: deps
 FUZZ_SECONDS ?= 180
 FUZZ_OUT  := build/fuzz
 FUZZERS   := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_OUT)/%)
-FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -Ilib -pthread \
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -iquote lib -pthread \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
 $(FUZZERS): $(FUZZ_OUT)/%: fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
