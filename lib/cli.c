@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef VB_VERSION
@@ -202,4 +203,43 @@ int vb_show_progress(void)
 	if (vb_opt.quiet)
 		return 0;
 	return vb_opt.verbose || isatty(STDERR_FILENO);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void vb_progress(const char *what, double done, double total)
+{
+	static double start, last;
+	static const char *cur;
+	double t, pct, eta;
+	int bar = 24, fill;
+
+	if (!vb_show_progress())
+		return;
+	t = now_seconds();
+	if (what != cur || done <= 0) {
+		cur = what;
+		start = t;
+		last = 0;
+	}
+	if (done < total && t - last < 0.1)
+		return;
+	last = t;
+	pct = total > 0 ? done / total : 0;
+	if (pct > 1)
+		pct = 1;
+	fill = (int)(pct * bar + 0.5);
+	eta = pct > 0 ? (t - start) * (1 - pct) / pct : 0;
+	fprintf(stderr, "\r%s [%.*s%*s] %3.0f%% %.0f/%.0f ETA %02d:%02d ", what, fill,
+		"########################", bar - fill, "", pct * 100, done, total,
+		(int)(eta / 60), (int)eta % 60);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
 }
