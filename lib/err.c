@@ -7,6 +7,21 @@
 
 static _Thread_local char msg[VB_ERR_MAX];
 
+/* Append ": " and tail to msg, truncating to fit. */
+static void append(const char *tail)
+{
+	size_t n = strlen(msg), k = strlen(tail);
+
+	if (n + 3 > sizeof msg)
+		return;
+	memcpy(msg + n, ": ", 2);
+	n += 2;
+	if (k > sizeof msg - 1 - n)
+		k = sizeof msg - 1 - n;
+	memcpy(msg + n, tail, k);
+	msg[n + k] = 0;
+}
+
 int vb_err_set(const char *fmt, ...)
 {
 	va_list ap;
@@ -20,29 +35,25 @@ int vb_err_set(const char *fmt, ...)
 int vb_err_sys(const char *fmt, ...)
 {
 	int e = errno;
-	size_t n;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	n = strlen(msg);
-	snprintf(msg + n, sizeof msg - n, ": %s", strerror(e));
+	append(strerror(e));
 	return -1;
 }
 
 int vb_err_prefix(const char *fmt, ...)
 {
 	char old[VB_ERR_MAX];
-	size_t n;
 	va_list ap;
 
 	memcpy(old, msg, sizeof old);
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	n = strlen(msg);
-	snprintf(msg + n, sizeof msg - n, ": %s", old);
+	append(old);
 	return -1;
 }
 
