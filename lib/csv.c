@@ -1,0 +1,396 @@
+/* csv.c - RFC 4180 CSV reader (streaming, buffered) and writer.
+ *
+ * The reader pulls the input in large chunks with fread() and scans the
+ * buffer; unquoted runs are copied with one memcpy each.  The fields of the
+ * current row are stored back to back, NUL-terminated, in one growing
+ * buffer, so a row costs no allocation once the buffers have grown to fit.
+ */
+#include "csv.h"
+#include "err.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_CHUNK (1 << 16)
+
+struct vb_csv {
+	FILE *f;
+	unsigned char *in;      /* input chunk */
+	size_t pos, len;        /* unread part is in[pos..len) */
+	int eof;                /* fread hit the end (or an error) */
+	int started;            /* the BOM check is done */
+	char *row;              /* field bytes, each NUL-terminated */
+	size_t rowlen, rowcap;
+	size_t *offs;           /* field start offsets into row */
+	size_t *lens;           /* field lengths */
+	char **fields;          /* pointers handed out */
+	size_t nf, fcap;
+	size_t width;           /* fields per row, from the first row (0: unknown) */
+	int ragged;
+	long line;              /* line on which the last row began */
+	long next_line;         /* line the reader is on now */
+};
+
+/* Bytes that end an unquoted run. */
+static unsigned char special[256];
+
+static void init_special(void)
+{
+	special[','] = special['\n'] = special['\r'] = special['"'] = special[0] = 1;
+}
+
+struct vb_csv *vb_csv_open(FILE *f)
+{
+	struct vb_csv *r = calloc(1, sizeof *r);
+
+	if (!special[','])
+		init_special();
+	if (!r)
+		goto oom;
+	r->f = f;
+	r->in = malloc(CSV_CHUNK);
+	r->rowcap = 4096;
+	r->row = malloc(r->rowcap);
+	r->fcap = 64;
+	r->offs = malloc(r->fcap * sizeof *r->offs);
+	r->lens = malloc(r->fcap * sizeof *r->lens);
+	r->fields = malloc(r->fcap * sizeof *r->fields);
+	if (!r->in || !r->row || !r->offs || !r->lens || !r->fields)
+		goto oom;
+	r->next_line = 1;
+	return r;
+oom:
+	vb_csv_close(r);
+	vb_err_set("out of memory");
+	return NULL;
+}
+
+void vb_csv_close(struct vb_csv *r)
+{
+	if (!r)
+		return;
+	free(r->in);
+	free(r->row);
+	free(r->offs);
+	free(r->lens);
+	free(r->fields);
+	free(r);
+}
+
+void vb_csv_set_ragged(struct vb_csv *r, int allow)
+{
+	r->ragged = allow;
+}
+
+long vb_csv_line(const struct vb_csv *r)
+{
+	return r->line;
+}
+
+/* Refill the input buffer.  1 if bytes are available, 0 at end of input,
+ * -1 on a read error. */
+static int refill(struct vb_csv *r)
+{
+	if (r->pos < r->len)
+		return 1;
+	if (r->eof)
+		return 0;
+	r->pos = 0;
+	r->len = fread(r->in, 1, CSV_CHUNK, r->f);
+	if (r->len < CSV_CHUNK) {
+		if (ferror(r->f))
+			return vb_err_sys("line %ld: read error", r->next_line);
+		r->eof = 1;
+	}
+	return r->len > 0;
+}
+
+static int append(struct vb_csv *r, const void *p, size_t n)
+{
+	if (r->rowlen + n + 1 > r->rowcap) {
+		size_t cap = r->rowcap;
+		char *nr;
+
+		while (r->rowlen + n + 1 > cap)
+			cap *= 2;
+		nr = realloc(r->row, cap);
+		if (!nr)
+			return vb_err_set("line %ld: out of memory", r->line);
+		r->row = nr;
+		r->rowcap = cap;
+	}
+	memcpy(r->row + r->rowlen, p, n);
+	r->rowlen += n;
+	return 0;
+}
+
+/* Close the current field: terminate it and record its place. */
+static int end_field(struct vb_csv *r, size_t start)
+{
+	if (r->nf == r->fcap) {
+		size_t cap = r->fcap * 2;
+		size_t *no = realloc(r->offs, cap * sizeof *no);
+		if (no)
+			r->offs = no;
+		size_t *nl = no ? realloc(r->lens, cap * sizeof *nl) : NULL;
+		if (nl)
+			r->lens = nl;
+		char **nf = nl ? realloc(r->fields, cap * sizeof *nf) : NULL;
+		if (!nf)
+			return vb_err_set("line %ld: out of memory", r->line);
+		r->fields = nf;
+		r->fcap = cap;
+	}
+	r->offs[r->nf] = start;
+	r->lens[r->nf] = r->rowlen - start;
+	r->nf++;
+	return append(r, "", 1);
+}
+
+enum { F_START, F_PLAIN, F_QUOTED, F_QUOTE, F_CR };
+
+int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens)
+{
+	int st = F_START, rc;
+	size_t fstart = 0;
+	long qline = 0;
+	int any = 0;  /* bytes consumed for this row */
+
+	r->nf = 0;
+	r->rowlen = 0;
+	r->line = r->next_line;
+	if (!r->started) {
+		r->started = 1;
+		/* a UTF-8 byte-order mark: need 3 bytes, which may span reads */
+		if ((rc = refill(r)) < 0)
+			return -1;
+		while (rc > 0 && r->len - r->pos < 3 && !r->eof) {
+			size_t got;
+			memmove(r->in, r->in + r->pos, r->len - r->pos);
+			r->len -= r->pos;
+			r->pos = 0;
+			got = fread(r->in + r->len, 1, CSV_CHUNK - r->len, r->f);
+			if (got == 0) {
+				if (ferror(r->f))
+					return vb_err_sys("line 1: read error");
+				r->eof = 1;
+			}
+			r->len += got;
+		}
+		if (r->len - r->pos >= 3 && !memcmp(r->in + r->pos, "\xef\xbb\xbf", 3))
+			r->pos += 3;
+	}
+	for (;;) {
+		unsigned char *p, *end;
+
+		if ((rc = refill(r)) < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		p = r->in + r->pos;
+		end = r->in + r->len;
+		any = 1;
+		while (p < end) {
+			unsigned char c = *p;
+
+			switch (st) {
+			case F_START:
+				fstart = r->rowlen;
+				if (c == '"') {
+					st = F_QUOTED;
+					qline = r->next_line;
+					p++;
+					continue;
+				}
+				st = F_PLAIN;
+				/* fall through */
+			case F_PLAIN: {
+				unsigned char *q = p;
+				while (q < end && !special[*q])
+					q++;
+				if (q > p && append(r, p, q - p) < 0)
+					return -1;
+				p = q;
+				if (p == end)
+					continue;
+				c = *p++;
+				if (c == ',') {
+					if (end_field(r, fstart) < 0)
+						return -1;
+					st = F_START;
+				} else if (c == '\n') {
+					r->next_line++;
+					goto row_done;
+				} else if (c == '\r') {
+					st = F_CR;
+				} else if (c == '"') {
+					/* a quote inside an unquoted field: keep it */
+					if (append(r, "\"", 1) < 0)
+						return -1;
+				} else {
+					return vb_err_set("line %ld: NUL byte in the input", r->next_line);
+				}
+				continue;
+			}
+			case F_QUOTED: {
+				unsigned char *q = p;
+				while (q < end && *q != '"' && *q != '\n' && *q)
+					q++;
+				if (q > p && append(r, p, q - p) < 0)
+					return -1;
+				p = q;
+				if (p == end)
+					continue;
+				c = *p++;
+				if (c == '"') {
+					st = F_QUOTE;
+				} else if (c == '\n') {
+					r->next_line++;
+					if (append(r, "\n", 1) < 0)
+						return -1;
+				} else {
+					return vb_err_set("line %ld: NUL byte in the input", r->next_line);
+				}
+				continue;
+			}
+			case F_QUOTE:
+				p++;
+				if (c == '"') {
+					if (append(r, "\"", 1) < 0)
+						return -1;
+					st = F_QUOTED;
+				} else if (c == ',') {
+					if (end_field(r, fstart) < 0)
+						return -1;
+					st = F_START;
+				} else if (c == '\n') {
+					r->next_line++;
+					goto row_done;
+				} else if (c == '\r') {
+					st = F_CR;
+				} else {
+					return vb_err_set("line %ld: text after the closing quote of a field", r->next_line);
+				}
+				continue;
+			case F_CR:
+				/* CR LF, or a lone CR taken as a line end */
+				if (c == '\n')
+					p++;
+				r->next_line++;
+				goto row_done;
+			}
+		}
+		r->pos = p - r->in;
+		continue;
+	row_done:
+		r->pos = p - r->in;
+		goto finish;
+	}
+	/* end of input */
+	if (st == F_QUOTED)
+		return vb_err_set("line %ld: unterminated quoted field (opened on line %ld)", r->next_line, qline);
+	if (!any || (st == F_START && r->nf == 0))
+		return 0;
+	if (st == F_CR)
+		r->next_line++;
+	if (st == F_START)
+		fstart = r->rowlen;
+finish:
+	if (end_field(r, fstart) < 0)
+		return -1;
+	if (!r->width)
+		r->width = r->nf;
+	else if (r->nf != r->width && !r->ragged)
+		return vb_err_set("line %ld: %zu field%s, expected %zu", r->line, r->nf,
+				  r->nf == 1 ? "" : "s", r->width);
+	for (size_t i = 0; i < r->nf; i++)
+		r->fields[i] = r->row + r->offs[i];
+	*fields = r->fields;
+	*nfields = r->nf;
+	if (lens)
+		*lens = r->lens;
+	return 1;
+}
+
+/* --- writing ----------------------------------------------------------- */
+
+int vb_csv_write_field(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+	int quote = n && (s[0] == ' ' || s[n - 1] == ' ');
+
+	if (!quote)
+		quote = s[strcspn(s, ",\"\r\n")] != 0;
+	if (!quote) {
+		if (n && fwrite(s, 1, n, f) != n)
+			return vb_err_sys("write error");
+		return 0;
+	}
+	if (putc('"', f) == EOF)
+		return vb_err_sys("write error");
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' && putc('"', f) == EOF)
+			return vb_err_sys("write error");
+		if (putc(*p, f) == EOF)
+			return vb_err_sys("write error");
+	}
+	if (putc('"', f) == EOF)
+		return vb_err_sys("write error");
+	return 0;
+}
+
+int vb_csv_write_row(FILE *f, const char *const *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i && putc(',', f) == EOF)
+			return vb_err_sys("write error");
+		if (vb_csv_write_field(f, fields[i]) < 0)
+			return -1;
+	}
+	if (putc('\n', f) == EOF)
+		return vb_err_sys("write error");
+	return 0;
+}
+
+char *vb_csv_fmt_double(char *buf, double v)
+{
+	if (isnan(v))
+		return strcpy(buf, "nan");
+	if (isinf(v))
+		return strcpy(buf, v < 0 ? "-inf" : "inf");
+	if (v == 0)
+		return strcpy(buf, signbit(v) ? "-0" : "0");
+	/* Rounding to 15 significant digits is exact for every normal value
+	 * whose shortest representation has at most 15; otherwise 16, then
+	 * 17.  Subnormals carry fewer digits, so try every precision. */
+	for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
+int vb_csv_parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s)
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
