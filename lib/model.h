@@ -9,6 +9,7 @@
 #define VB_MODEL_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct vb_model;
 
@@ -31,5 +32,28 @@ void vb_model_input_size(const struct vb_model *m, int *h, int *w);
  * no dropout); single-threaded, so it can be called from one thread per
  * model.  0 or -1. */
 int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs);
+
+/* ---- for emotion-train (and anyone needing more than the above) -------- */
+
+struct vb_net;
+
+/* A metadata value of the file ("architecture", "classes", "data_sha256",
+ * ...), or NULL; owned by the model. */
+const char *vb_model_meta(const struct vb_model *m, const char *key);
+
+/* Load a model file into a network ready for training or evaluation
+ * (running statistics and weights as saved).  The class names come back in
+ * *classes (a NULL-terminated array the caller frees with
+ * vb_model_free_classes) if classes is not NULL.  NULL with an error naming
+ * the file on failure. */
+struct vb_net *vb_model_load_net(const char *path, char ***classes);
+void vb_model_free_classes(char **classes);
+
+/* Write net as a model file: its tensors under PyTorch's names, and in
+ * __metadata__ the architecture YAML, the class names (a JSON array), the
+ * input shape, the normalisation, and the extra key/value pairs given
+ * (provenance).  0 or -1. */
+int vb_model_save(const struct vb_net *net, const char *const *classes, int nclasses,
+                  const char *const *key, const char *const *val, int nextra, FILE *f);
 
 #endif

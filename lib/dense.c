@@ -1,0 +1,83 @@
+/* dense.c - fully connected layer, y = x W^T + b with W out x in (PyTorch's
+ * Linear).  One sgemm for the whole batch on OpenBLAS's own threads. */
+#include "nn.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+
+#include "err.h"
+
+struct dense {
+	int in, out, bias;
+};
+
+static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
+                          int n, int train)
+{
+	(void)train;
+	struct dense *d = l->st;
+	const float *b = d->bias ? l->param[1]->w : NULL;
+	if (b)
+		for (int i = 0; i < n; i++)
+			for (int o = 0; o < d->out; o++)
+				y[(long)i * d->out + o] = b[o];
+	vb_blas_threads(net->nthreads);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d->out, d->in, 1.0f, x, d->in,
+	            l->param[0]->w, d->in, b ? 1.0f : 0.0f, y, d->out);
+}
+
+static void dense_backward(struct vb_layer *l, struct vb_net *net, const float *x,
+                           const float *y, const float *dy, float *dx, int n)
+{
+	(void)y;
+	struct dense *d = l->st;
+	vb_blas_threads(net->nthreads);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d->out, d->in, n, 1.0f, dy, d->out,
+	            x, d->in, 1.0f, l->param[0]->g, d->in);
+	if (d->bias) {
+		float *gb = l->param[1]->g;
+		for (int i = 0; i < n; i++)
+			for (int o = 0; o < d->out; o++)
+				gb[o] += dy[(long)i * d->out + o];
+	}
+	if (dx)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, d->in, d->out, 1.0f, dy,
+		            d->out, l->param[0]->w, d->in, 0.0f, dx, d->in);
+}
+
+static void dense_free(struct vb_layer *l)
+{
+	free(l->st);
+	l->st = NULL;
+}
+
+static const struct vb_layer_ops dense_ops = {
+	"dense", dense_forward, dense_backward, dense_free, 0, NULL,
+};
+
+int vb_dense_init(struct vb_layer *l, int units, int bias)
+{
+	if (units < 1 || units > 1 << 20)
+		return vb_err_set("dense: bad unit count %d", units);
+	long in = (long)l->in.c * l->in.h * l->in.w;
+	if (in > 1 << 24)
+		return vb_err_set("dense: input of %ld features is too large", in);
+	struct dense *d = calloc(1, sizeof *d);
+	if (!d)
+		return vb_err_set("out of memory");
+	d->in = (int)in;
+	d->out = units;
+	d->bias = bias;
+	l->st = d;
+	l->ops = &dense_ops;
+	l->out = (struct vb_shape){units, 1, 1};
+	int64_t ws[2] = {units, in};
+	if (!(l->param[l->nparam++] = vb_param_new(l->name, "weight", 2, ws, 0, 1)))
+		return -1;
+	if (bias) {
+		int64_t bs[1] = {units};
+		if (!(l->param[l->nparam++] = vb_param_new(l->name, "bias", 1, bs, 0, 0)))
+			return -1;
+	}
+	return 0;
+}

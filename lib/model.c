@@ -1,0 +1,302 @@
+/* model.c - emotion models as .safetensors files: load (network from the
+ * architecture in the metadata, weights by PyTorch name), save, and the
+ * inference contract of model.h. */
+#include "model.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "nn.h"
+#include "safetensors.h"
+
+#define FORMAT "vibify-emotion-model/1"
+#define CHUNK 32
+
+struct vb_model {
+	struct vb_net *net;
+	char **classes;
+	int ncls;
+	struct vb_st *st;     /* metadata */
+	uint8_t *px;
+	float *buf;
+};
+
+void vb_model_free_classes(char **c)
+{
+	if (!c)
+		return;
+	for (int i = 0; c[i]; i++)
+		free(c[i]);
+	free(c);
+}
+
+/* The "classes" metadata: a JSON array of 2..256 non-empty strings. */
+static char **parse_classes(const char *s, int *n)
+{
+	json_error_t je;
+	json_t *a = s ? json_loads(s, 0, &je) : NULL;
+	char **c = NULL;
+	if (!json_is_array(a) || json_array_size(a) < 2 || json_array_size(a) > 256) {
+		vb_err_set("metadata 'classes' is not a JSON array of 2 to 256 names");
+		goto out;
+	}
+	*n = (int)json_array_size(a);
+	if (!(c = calloc(*n + 1, sizeof *c))) {
+		vb_err_set("out of memory");
+		goto out;
+	}
+	for (int i = 0; i < *n; i++) {
+		json_t *e = json_array_get(a, i);
+		if (!json_is_string(e) || !*json_string_value(e)) {
+			vb_err_set("metadata 'classes': entry %d is not a name", i + 1);
+			vb_model_free_classes(c);
+			c = NULL;
+			goto out;
+		}
+		if (!(c[i] = strdup(json_string_value(e)))) {
+			vb_err_set("out of memory");
+			vb_model_free_classes(c);
+			c = NULL;
+			goto out;
+		}
+	}
+out:
+	json_decref(a);
+	return c;
+}
+
+/* The "normalize" metadata: {"divide": d, "mean": m, "std": s}. */
+static int parse_norm(const char *s, struct vb_net *net)
+{
+	json_error_t je;
+	json_t *o = json_loads(s, 0, &je);
+	int rc = -1;
+	json_t *d = json_object_get(o, "divide"), *m = json_object_get(o, "mean"),
+	       *sd = json_object_get(o, "std");
+	if (!json_is_number(d) || !json_is_number(m) || !json_is_number(sd) ||
+	    !(json_number_value(d) > 0) || !(json_number_value(sd) > 0) ||
+	    !isfinite(json_number_value(m))) {
+		vb_err_set("metadata 'normalize' is not {\"divide\": >0, \"mean\": x, \"std\": >0}");
+		goto out;
+	}
+	net->divide = json_number_value(d);
+	net->mean = json_number_value(m);
+	net->std = json_number_value(sd);
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+static struct vb_net *net_from_st(const struct vb_st *st, char ***classes)
+{
+	const char *fmt = vb_st_meta(st, "format");
+	const char *arch = vb_st_meta(st, "architecture");
+	if (!arch) {
+		vb_err_set("not a Vibify model (no 'architecture' in the metadata)");
+		return NULL;
+	}
+	if (fmt && strcmp(fmt, FORMAT)) {
+		vb_err_set("unsupported model format '%.40s'", fmt);
+		return NULL;
+	}
+	int ncls = 0;
+	char **cls = parse_classes(vb_st_meta(st, "classes"), &ncls);
+	if (!cls)
+		return NULL;
+	struct vb_net *net = vb_arch_build(arch, strlen(arch), ncls);
+	if (!net) {
+		vb_err_prefix("architecture");
+		goto fail;
+	}
+	const char *norm = vb_st_meta(st, "normalize");
+	if (norm && parse_norm(norm, net) < 0)
+		goto fail;
+	for (int i = 0; i < net->nparams; i++) {
+		struct vb_param *p = net->params[i];
+		const struct vb_st_tensor *t = vb_st_find(st, p->name);
+		if (!t) {
+			vb_err_set("missing tensor '%s'", p->name);
+			goto fail;
+		}
+		int ok = t->count == p->n && (t->ndim == p->ndim || p->ndim == 0);
+		for (int k = 0; ok && k < p->ndim; k++)
+			ok = t->shape[k] == p->shape[k];
+		if (!ok) {
+			vb_err_set("tensor '%s' has the wrong shape for the architecture", p->name);
+			goto fail;
+		}
+		if (vb_st_to_float(t, p->w) < 0)
+			goto fail;
+		for (long j = 0; j < p->n; j++)
+			if (!isfinite(p->w[j])) {
+				vb_err_set("tensor '%s' holds NaN or infinity", p->name);
+				goto fail;
+			}
+	}
+	for (size_t i = 0; i < st->n; i++)
+		if (!vb_net_param(net, st->t[i].name)) {
+			vb_err_set("unexpected tensor '%.60s' for the architecture", st->t[i].name);
+			goto fail;
+		}
+	if (classes)
+		*classes = cls;
+	else
+		vb_model_free_classes(cls);
+	return net;
+fail:
+	vb_net_free(net);
+	vb_model_free_classes(cls);
+	return NULL;
+}
+
+struct vb_net *vb_model_load_net(const char *path, char ***classes)
+{
+	struct vb_st *st = vb_st_load(path);
+	if (!st)
+		return NULL;
+	struct vb_net *net = net_from_st(st, classes);
+	vb_st_free(st);
+	if (!net)
+		vb_err_prefix("'%s'", path);
+	return net;
+}
+
+struct vb_model *vb_model_load(const char *path)
+{
+	struct vb_model *m = calloc(1, sizeof *m);
+	if (!m) {
+		vb_err_set("out of memory");
+		return NULL;
+	}
+	if (!(m->st = vb_st_load(path)))
+		goto fail;
+	if (!(m->net = net_from_st(m->st, &m->classes))) {
+		vb_err_prefix("'%s'", path);
+		goto fail;
+	}
+	/* keep the metadata, drop the tensor bytes */
+	free(m->st->buf);
+	m->st->buf = NULL;
+	for (size_t i = 0; i < m->st->n; i++)
+		m->st->t[i].data = NULL;
+	m->ncls = m->net->nclasses;
+	long isz = (long)m->net->in.c * m->net->in.h * m->net->in.w;
+	if (vb_net_prepare(m->net, 1, CHUNK) < 0 || !(m->px = malloc(CHUNK * isz)) ||
+	    !(m->buf = malloc(sizeof(float) * CHUNK * m->ncls))) {
+		vb_err_set("'%s': out of memory", path);
+		goto fail;
+	}
+	return m;
+fail:
+	vb_model_free(m);
+	return NULL;
+}
+
+void vb_model_free(struct vb_model *m)
+{
+	if (!m)
+		return;
+	vb_net_free(m->net);
+	vb_model_free_classes(m->classes);
+	vb_st_free(m->st);
+	free(m->px);
+	free(m->buf);
+	free(m);
+}
+
+int vb_model_nclasses(const struct vb_model *m)
+{
+	return m->ncls;
+}
+
+const char *vb_model_class_name(const struct vb_model *m, int i)
+{
+	return i >= 0 && i < m->ncls ? m->classes[i] : NULL;
+}
+
+void vb_model_input_size(const struct vb_model *m, int *h, int *w)
+{
+	*h = m->net->in.h;
+	*w = m->net->in.w;
+}
+
+const char *vb_model_meta(const struct vb_model *m, const char *key)
+{
+	return vb_st_meta(m->st, key);
+}
+
+int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs)
+{
+	if (n < 0)
+		return vb_err_set("negative image count");
+	long isz = (long)m->net->in.c * m->net->in.h * m->net->in.w;
+	for (int i = 0; i < n; i += CHUNK) {
+		int b = n - i < CHUNK ? n - i : CHUNK;
+		vb_net_load_pixels(m->net, px + (long)i * isz, b);
+		const float *z = vb_net_forward(m->net, b, 0);
+		vb_softmax(z, b, m->ncls, probs + (long)i * m->ncls);
+	}
+	return 0;
+}
+
+int vb_model_save(const struct vb_net *net, const char *const *classes, int ncls,
+                  const char *const *key, const char *const *val, int nextra, FILE *f)
+{
+	if (ncls != net->nclasses)
+		return vb_err_set("%d class names for a network with %d outputs", ncls,
+		                  net->nclasses);
+	json_t *a = json_array();
+	char *cls = NULL, in[64], norm[256];
+	int rc = -1;
+	for (int i = 0; a && i < ncls; i++)
+		json_array_append_new(a, json_string(classes[i]));
+	if (!a || !(cls = json_dumps(a, JSON_COMPACT))) {
+		json_decref(a);
+		return vb_err_set("out of memory");
+	}
+	json_decref(a);
+	snprintf(in, sizeof in, "[%d, %d, %d]", net->in.c, net->in.h, net->in.w);
+	snprintf(norm, sizeof norm, "{\"divide\": %.17g, \"mean\": %.17g, \"std\": %.17g}",
+	         net->divide, net->mean, net->std);
+	int nm = 5 + nextra;
+	const char **k = calloc(nm, sizeof *k), **v = calloc(nm, sizeof *v);
+	struct vb_st_out *t = calloc(net->nparams ? net->nparams : 1, sizeof *t);
+	int64_t *nbt = calloc(net->nparams ? net->nparams : 1, sizeof *nbt);
+	if (!k || !v || !t || !nbt) {
+		vb_err_set("out of memory");
+		goto out;
+	}
+	k[0] = "format", v[0] = FORMAT;
+	k[1] = "architecture", v[1] = net->arch_text ? net->arch_text : "";
+	k[2] = "classes", v[2] = cls;
+	k[3] = "input_shape", v[3] = in;
+	k[4] = "normalize", v[4] = norm;
+	for (int i = 0; i < nextra; i++)
+		k[5 + i] = key[i], v[5 + i] = val[i];
+	for (int i = 0; i < net->nparams; i++) {
+		const struct vb_param *p = net->params[i];
+		t[i].name = p->name;
+		t[i].ndim = p->ndim;
+		t[i].shape = p->shape;
+		if (p->ndim == 0) { /* num_batches_tracked: an int64 scalar */
+			nbt[i] = (int64_t)p->w[0];
+			t[i].dtype = "I64";
+			t[i].data = &nbt[i];
+		} else {
+			t[i].dtype = "F32";
+			t[i].data = p->w;
+		}
+	}
+	rc = vb_st_write(f, t, net->nparams, k, v, nm);
+out:
+	free(cls);
+	free(k);
+	free(v);
+	free(t);
+	free(nbt);
+	return rc;
+}
