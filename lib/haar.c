@@ -1,0 +1,1372 @@
+/* haar.c - OpenCV cascade files (libxml2) and multi-scale detection.
+ *
+ * The evaluation follows OpenCV 4's cascadedetect.cpp step by step so the
+ * boxes agree: scales 1, f, f^2 ... while the window fits; per scale the
+ * image is shrunk with OpenCV's bit-exact bilinear resize (INTER_LINEAR_EXACT,
+ * 8.8 fixed-point weights) to round(W / s) x round(H / s) and the fixed-size
+ * cascade runs over it with a step of 2 pixels below scale 2 and 1 above;
+ * a window rejected by the first stage makes the next one be skipped;
+ * windows whose inner area has a standard deviation of 10 or less are
+ * rejected; feature values are float, stage sums double, stage thresholds
+ * lowered by 1e-5.  Hits are then grouped as groupRectangles does.
+ *
+ * Two evaluators compute the same thing: a plain one for every cascade
+ * kind, and for upright Haar stumps (the frontal-face cascades) an AVX2 one
+ * that runs 8 neighbouring windows per vector, stage after stage, until all
+ * eight are rejected.  For it the integral images of step-2 scales are
+ * stored with even and odd columns apart, so 8 windows two pixels apart
+ * read 8 consecutive integers.
+ */
+#include "haar.h"
+#include "err.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_KERNEL 1
+#endif
+
+enum { FT_HAAR, FT_LBP };
+
+struct feat {
+	int nr;          /* rectangles used (Haar) */
+	int tilted;
+	int r[3][4];     /* x y w h; LBP uses r[0] as one block of the 3x3 grid */
+	float w[3];
+};
+
+struct node {
+	int left, right, feat;
+	float thr;       /* ordered features */
+	int subset;      /* categorical: index of the first subset word */
+};
+
+struct tree {
+	int first_node, nnodes, first_leaf;
+};
+
+struct stage {
+	int first_tree, ntrees;
+	float thr;       /* file threshold minus 1e-5, as OpenCV */
+};
+
+struct vb_haar {
+	int type;
+	int winw, winh;
+	int ncat, subset_size;
+	int nstages, ntrees, nnodes, nleaves, nfeats, nsubsets;
+	struct stage *stages;
+	struct tree *trees;
+	struct node *nodes;
+	float *leaves;
+	int32_t *subsets;
+	struct feat *feats;
+	int stumps;      /* every tree is one node */
+	int tilted;      /* some feature is tilted */
+};
+
+/* ---------------------------------------------------------------------- */
+/* Loading                                                                 */
+
+static xmlNode *child(xmlNode *n, const char *name)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)name))
+			return c;
+	return NULL;
+}
+
+static int nchildren(xmlNode *n)
+{
+	int k = 0;
+
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			k++;
+	return k;
+}
+
+static xmlNode *first_elem(xmlNode *n)
+{
+	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return c;
+	return NULL;
+}
+
+static xmlNode *next_elem(xmlNode *n)
+{
+	for (n = n->next; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE)
+			return n;
+	return NULL;
+}
+
+/* A growable list of numbers parsed from an element's text. */
+struct nums {
+	double *v;
+	int n, cap;
+};
+
+/* Parse the whitespace-separated numbers of node's text into *out
+ * (replacing its contents).  -1 on a malformed number or no memory. */
+static int parse_nums(xmlNode *node, struct nums *out, const char *what)
+{
+	xmlChar *txt = xmlNodeGetContent(node);
+	const char *s = (const char *)txt;
+
+	out->n = 0;
+	if (!txt)
+		return vb_err_set("%s: no text", what);
+	for (;;) {
+		char *end;
+		double d;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (!*s)
+			break;
+		errno = 0;
+		d = strtod(s, &end);
+		if (end == s || !isfinite(d) || (*end && *end != ' ' && *end != '\t' &&
+		                                  *end != '\n' && *end != '\r')) {
+			xmlFree(txt);
+			return vb_err_set("%s: bad number", what);
+		}
+		if (out->n == out->cap) {
+			int nc = out->cap ? 2 * out->cap : 16;
+			double *nv = realloc(out->v, (size_t)nc * sizeof *nv);
+			if (!nv) {
+				xmlFree(txt);
+				return vb_err_set("out of memory");
+			}
+			out->v = nv;
+			out->cap = nc;
+		}
+		out->v[out->n++] = d;
+		s = end;
+	}
+	xmlFree(txt);
+	return 0;
+}
+
+/* An integer element (e.g. <width>24</width>) within [lo, hi]. */
+static int get_int(xmlNode *parent, const char *name, long lo, long hi, int *out)
+{
+	xmlNode *n = child(parent, name);
+	struct nums v = {0};
+
+	if (!n)
+		return vb_err_set("no <%s>", name);
+	if (parse_nums(n, &v, name) < 0) {
+		free(v.v);
+		return -1;
+	}
+	if (v.n != 1 || v.v[0] != floor(v.v[0]) || v.v[0] < lo || v.v[0] > hi) {
+		free(v.v);
+		return vb_err_set("<%s> must be an integer in %ld..%ld", name, lo, hi);
+	}
+	*out = (int)v.v[0];
+	free(v.v);
+	return 0;
+}
+
+static int is_int32(double d)
+{
+	return d == floor(d) && d >= INT32_MIN && d <= INT32_MAX;
+}
+
+static int text_is(xmlNode *parent, const char *name, const char *want)
+{
+	xmlNode *n = child(parent, name);
+	xmlChar *t;
+	int ok;
+
+	if (!n)
+		return 0;
+	t = xmlNodeGetContent(n);
+	if (!t)
+		return 0;
+	{
+		const char *s = (const char *)t;
+		size_t k = strlen(want);
+		while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+			s++;
+		ok = !strncmp(s, want, k);
+		s += ok ? k : 0;
+		while (ok && *s)
+			if (*s != ' ' && *s != '\n' && *s != '\t' && *s != '\r')
+				ok = 0;
+			else
+				s++;
+	}
+	xmlFree(t);
+	return ok;
+}
+
+static int parse_features(struct vb_haar *c, xmlNode *fs)
+{
+	struct nums v = {0};
+	int i = 0;
+
+	c->nfeats = nchildren(fs);
+	if (c->nfeats <= 0)
+		return vb_err_set("no features");
+	c->feats = calloc((size_t)c->nfeats, sizeof *c->feats);
+	if (!c->feats)
+		return vb_err_set("out of memory");
+	for (xmlNode *f = first_elem(fs); f; f = next_elem(f), i++) {
+		struct feat *ft = &c->feats[i];
+		if (c->type == FT_LBP) {
+			xmlNode *r = child(f, "rect");
+			if (!r || parse_nums(r, &v, "rect") < 0)
+				goto bad;
+			if (v.n != 4)
+				goto bad;
+			for (int k = 0; k < 4; k++) {
+				if (!is_int32(v.v[k]))
+					goto bad;
+				ft->r[0][k] = (int)v.v[k];
+			}
+			/* the whole 3 x 3 grid of blocks must lie in the window */
+			if (ft->r[0][0] < 0 || ft->r[0][1] < 0 || ft->r[0][2] <= 0 ||
+			    ft->r[0][3] <= 0 || ft->r[0][2] > c->winw || ft->r[0][3] > c->winh ||
+			    ft->r[0][0] + 3 * ft->r[0][2] > c->winw ||
+			    ft->r[0][1] + 3 * ft->r[0][3] > c->winh)
+				goto bad;
+			continue;
+		}
+		xmlNode *rs = child(f, "rects");
+		int k = 0;
+		if (!rs)
+			goto bad;
+		ft->tilted = text_is(f, "tilted", "1");
+		for (xmlNode *r = first_elem(rs); r; r = next_elem(r), k++) {
+			if (k >= 3 || parse_nums(r, &v, "rects") < 0 || v.n != 5)
+				goto bad;
+			for (int j = 0; j < 4; j++) {
+				if (!is_int32(v.v[j]) || v.v[j] < 0 || v.v[j] > 100000)
+					goto bad;
+				ft->r[k][j] = (int)v.v[j];
+			}
+			ft->w[k] = (float)v.v[4];
+			int x = ft->r[k][0], y = ft->r[k][1], w = ft->r[k][2], h = ft->r[k][3];
+			if (ft->tilted) {
+				/* the rotated rectangle reaches (x - h, y + w + h) */
+				if (x - h < 0 || x + w > c->winw || y + w + h > c->winh)
+					goto bad;
+			} else if (x + w > c->winw || y + h > c->winh) {
+				goto bad;
+			}
+		}
+		if (k == 0)
+			goto bad;
+		ft->nr = k;
+		if (ft->tilted)
+			c->tilted = 1;
+	}
+	free(v.v);
+	return 0;
+bad:
+	free(v.v);
+	return vb_err_set("feature %d: bad rectangle", i);
+}
+
+static int parse_stages(struct vb_haar *c, xmlNode *st)
+{
+	struct nums in = {0}, lv = {0};
+	int node_step = 3 + (c->ncat > 0 ? c->subset_size : 1);
+	int si = 0, cap_t = 0, cap_n = 0, cap_l = 0, cap_s = 0;
+
+	c->nstages = nchildren(st);
+	if (c->nstages <= 0)
+		return vb_err_set("no stages");
+	c->stages = calloc((size_t)c->nstages, sizeof *c->stages);
+	if (!c->stages)
+		return vb_err_set("out of memory");
+	c->stumps = 1;
+	for (xmlNode *s = first_elem(st); s; s = next_elem(s), si++) {
+		xmlNode *th = child(s, "stageThreshold"), *wc = child(s, "weakClassifiers");
+		if (!th || !wc || parse_nums(th, &in, "stageThreshold") < 0 || in.n != 1)
+			goto bad;
+		c->stages[si].thr = (float)in.v[0] - 1e-5f;
+		c->stages[si].first_tree = c->ntrees;
+		for (xmlNode *w = first_elem(wc); w; w = next_elem(w)) {
+			xmlNode *inn = child(w, "internalNodes"), *lvn = child(w, "leafValues");
+			if (!inn || !lvn || parse_nums(inn, &in, "internalNodes") < 0 ||
+			    parse_nums(lvn, &lv, "leafValues") < 0)
+				goto bad;
+			int nn = in.n / node_step;
+			if (nn <= 0 || in.n % node_step || lv.n != nn + 1)
+				goto bad;
+			if (c->ntrees == cap_t) {
+				cap_t = cap_t ? 2 * cap_t : 256;
+				void *p = realloc(c->trees, (size_t)cap_t * sizeof *c->trees);
+				if (!p)
+					goto oom;
+				c->trees = p;
+			}
+			while (c->nnodes + nn > cap_n) {
+				cap_n = cap_n ? 2 * cap_n : 256;
+				void *p = realloc(c->nodes, (size_t)cap_n * sizeof *c->nodes);
+				if (!p)
+					goto oom;
+				c->nodes = p;
+			}
+			while (c->nleaves + lv.n > cap_l) {
+				cap_l = cap_l ? 2 * cap_l : 512;
+				void *p = realloc(c->leaves, (size_t)cap_l * sizeof *c->leaves);
+				if (!p)
+					goto oom;
+				c->leaves = p;
+			}
+			while (c->ncat > 0 && c->nsubsets + nn * c->subset_size > cap_s) {
+				cap_s = cap_s ? 2 * cap_s : 1024;
+				void *p = realloc(c->subsets, (size_t)cap_s * sizeof *c->subsets);
+				if (!p)
+					goto oom;
+				c->subsets = p;
+			}
+			struct tree *t = &c->trees[c->ntrees++];
+			t->first_node = c->nnodes;
+			t->nnodes = nn;
+			t->first_leaf = c->nleaves;
+			if (nn > 1)
+				c->stumps = 0;
+			for (int k = 0; k < nn; k++) {
+				const double *v = in.v + k * node_step;
+				struct node *nd = &c->nodes[c->nnodes++];
+				if (!is_int32(v[0]) || !is_int32(v[1]) || !is_int32(v[2]))
+					goto bad;
+				nd->left = (int)v[0];
+				nd->right = (int)v[1];
+				nd->feat = (int)v[2];
+				/* children come after their parent: evaluation ends */
+				if ((nd->left > 0 && (nd->left <= k || nd->left >= nn)) ||
+				    (nd->right > 0 && (nd->right <= k || nd->right >= nn)) ||
+				    -nd->left > nn || -nd->right > nn || nd->feat < 0)
+					goto bad;
+				if (c->ncat > 0) {
+					nd->thr = 0;
+					nd->subset = c->nsubsets;
+					for (int j = 0; j < c->subset_size; j++) {
+						if (!is_int32(v[3 + j]) && !(v[3 + j] == floor(v[3 + j]) &&
+						                             v[3 + j] >= 0 && v[3 + j] <= UINT32_MAX))
+							goto bad;
+						c->subsets[c->nsubsets++] = (int32_t)(int64_t)v[3 + j];
+					}
+				} else {
+					nd->thr = (float)v[3];
+					nd->subset = -1;
+				}
+			}
+			for (int k = 0; k < lv.n; k++)
+				c->leaves[c->nleaves++] = (float)lv.v[k];
+		}
+		c->stages[si].ntrees = c->ntrees - c->stages[si].first_tree;
+		if (c->stages[si].ntrees <= 0)
+			goto bad;
+	}
+	free(in.v);
+	free(lv.v);
+	return 0;
+oom:
+	free(in.v);
+	free(lv.v);
+	return vb_err_set("out of memory");
+bad:
+	free(in.v);
+	free(lv.v);
+	return vb_err_set("stage %d: malformed classifier", si);
+}
+
+static struct vb_haar *from_doc(xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc), *top = first_elem(root);
+	struct vb_haar *c;
+
+	if (!root || !top)
+		return vb_err_set("not an OpenCV cascade"), NULL;
+	if (!child(top, "stageType") || !child(top, "featureType"))
+		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>; "
+		                  "old-style cascades are not supported)"), NULL;
+	if (!text_is(top, "stageType", "BOOST"))
+		return vb_err_set("stage type is not BOOST"), NULL;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return vb_err_set("out of memory"), NULL;
+	if (text_is(top, "featureType", "HAAR"))
+		c->type = FT_HAAR;
+	else if (text_is(top, "featureType", "LBP"))
+		c->type = FT_LBP;
+	else {
+		vb_err_set("feature type is neither HAAR nor LBP");
+		goto fail;
+	}
+	if (get_int(top, "width", 1, 4096, &c->winw) < 0 ||
+	    get_int(top, "height", 1, 4096, &c->winh) < 0)
+		goto fail;
+	if (c->winw < 3 || c->winh < 3) {
+		vb_err_set("window of %d x %d is too small", c->winw, c->winh);
+		goto fail;
+	}
+	if (get_int(child(top, "featureParams"), "maxCatCount", 0, 1 << 16, &c->ncat) < 0)
+		goto fail;
+	c->subset_size = (c->ncat + 31) / 32;
+	if (c->type == FT_LBP && c->ncat != 256) {
+		vb_err_set("LBP cascade with maxCatCount %d (256 expected)", c->ncat);
+		goto fail;
+	}
+	if (c->type == FT_HAAR && c->ncat != 0) {
+		vb_err_set("Haar cascade with categorical splits");
+		goto fail;
+	}
+	if (!child(top, "stages") || !child(top, "features")) {
+		vb_err_set("no <stages> or <features>");
+		goto fail;
+	}
+	if (parse_features(c, child(top, "features")) < 0 ||
+	    parse_stages(c, child(top, "stages")) < 0)
+		goto fail;
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].feat >= c->nfeats) {
+			vb_err_set("node refers to feature %d of %d", c->nodes[i].feat, c->nfeats);
+			goto fail;
+		}
+	return c;
+fail:
+	vb_haar_free(c);
+	return NULL;
+}
+
+static struct vb_haar *load_doc(xmlDoc *doc, const char *name)
+{
+	struct vb_haar *c;
+
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+		if (e && e->message) {
+			char m[256];
+			snprintf(m, sizeof m, "%s", e->message);
+			m[strcspn(m, "\n")] = 0;
+			vb_err_set("%s: not XML: %s (line %d)", name, m, e->line);
+		} else {
+			vb_err_set("%s: not XML", name);
+		}
+		return NULL;
+	}
+	c = from_doc(doc);
+	xmlFreeDoc(doc);
+	if (!c)
+		vb_err_prefix("%s", name);
+	return c;
+}
+
+static const int xml_opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                            XML_PARSE_NOBLANKS | XML_PARSE_HUGE;
+
+struct vb_haar *vb_haar_load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	struct vb_haar *c;
+
+	if (!f)
+		return vb_err_sys("cannot open '%s'", path), NULL;
+	for (;;) {
+		if (cap - n < 65536) {
+			if (cap > ((size_t)256 << 20)) {
+				fclose(f);
+				free(buf);
+				return vb_err_set("%s: file too large", path), NULL;
+			}
+			cap = cap ? 2 * cap : 1 << 20;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return vb_err_set("out of memory"), NULL;
+			}
+			buf = nb;
+		}
+		size_t k = fread(buf + n, 1, cap - n, f);
+		n += k;
+		if (k == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return vb_err_sys("cannot read '%s'", path), NULL;
+	}
+	fclose(f);
+	c = vb_haar_load_mem(buf, n, path);
+	free(buf);
+	return c;
+}
+
+struct vb_haar *vb_haar_load_mem(const void *buf, size_t n, const char *name)
+{
+	if (n == 0)
+		return vb_err_set("%s: empty file", name), NULL;
+	if (n > INT_MAX)
+		return vb_err_set("%s: file too large", name), NULL;
+	xmlResetLastError();
+	return load_doc(xmlReadMemory(buf, (int)n, name, NULL, xml_opts), name);
+}
+
+void vb_haar_free(struct vb_haar *c)
+{
+	if (!c)
+		return;
+	free(c->stages);
+	free(c->trees);
+	free(c->nodes);
+	free(c->leaves);
+	free(c->subsets);
+	free(c->feats);
+	free(c);
+}
+
+void vb_haar_window(const struct vb_haar *c, int *w, int *h)
+{
+	*w = c->winw;
+	*h = c->winh;
+}
+
+const char *vb_haar_feature_type(const struct vb_haar *c)
+{
+	return c->type == FT_LBP ? "LBP" : "HAAR";
+}
+
+int vb_haar_nstages(const struct vb_haar *c)
+{
+	return c->nstages;
+}
+
+void vb_haar_params_init(struct vb_haar_params *p)
+{
+	p->scale_factor = 1.1;
+	p->min_neighbors = 3;
+	p->min_w = p->min_h = p->max_w = p->max_h = 0;
+	p->simd = 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pyramid level: bit-exact bilinear shrinking (OpenCV INTER_LINEAR_EXACT)  */
+
+struct lin {
+	int *ofs;        /* source index of the left/top sample */
+	uint16_t *c0, *c1; /* 8.8 fixed-point weights */
+	int lo, hi;      /* [0, lo): first sample only; [hi, n): last sample */
+};
+
+/* Coefficients for n destination samples from m source samples. */
+static void lin_coeffs(struct lin *L, int m, int n)
+{
+	double inv = (double)n / m, scale = 1.0 / inv;
+
+	L->lo = 0;
+	L->hi = n;
+	for (int d = 0; d < n; d++) {
+		volatile double t = scale * ((double)d + 0.5);
+		double f = t - 0.5;
+		int i = (int)floor(f);
+		L->ofs[d] = 0;
+		L->c0[d] = 256;
+		L->c1[d] = 0;
+		if (i >= 0 && m > 1) {
+			if (i < m - 1) {
+				L->ofs[d] = i;
+				double fr = (f - i) * 256.0;
+				long c = lrint(fr);
+				if (c < 0)
+					c = 0;
+				if (c > 65535)
+					c = 65535;
+				L->c1[d] = (uint16_t)c;
+				L->c0[d] = (uint16_t)(256 - c);
+			} else {
+				L->ofs[d] = m - 1;
+				if (d < L->hi)
+					L->hi = d;
+			}
+		} else if (d + 1 > L->lo) {
+			L->lo = d + 1;
+		}
+	}
+}
+
+/* One row resized horizontally into 8.8 fixed point. */
+static void hrow(const uint8_t *s, const struct lin *X, int dw, int sw, uint16_t *out)
+{
+	int d = 0;
+	uint16_t first = (uint16_t)(s[0] << 8), last = (uint16_t)(s[X->ofs[dw - 1]] << 8);
+
+	(void)sw;
+	for (; d < X->lo && d < dw; d++)
+		out[d] = first;
+	for (; d < X->hi; d++) {
+		const uint8_t *p = s + X->ofs[d];
+		out[d] = (uint16_t)(X->c0[d] * p[0] + X->c1[d] * p[1]);
+	}
+	for (; d < dw; d++)
+		out[d] = last;
+}
+
+struct rs_buf {
+	struct lin X, Y;
+	uint16_t *r0, *r1;
+	int *mem;
+};
+
+static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
+                        uint8_t *dst, int dw, int dh)
+{
+	if (dw == sw && dh == sh) {
+		for (int y = 0; y < dh; y++)
+			memcpy(dst + (size_t)y * dw, src + y * sstride, (size_t)dw);
+		return 0;
+	}
+	size_t nx = (size_t)dw, ny = (size_t)dh;
+	char *mem = malloc((nx + ny) * (sizeof(int) + 2 * sizeof(uint16_t)) + 2 * nx * sizeof(uint16_t) + 64);
+	if (!mem)
+		return vb_err_set("out of memory");
+	struct lin X, Y;
+	char *p = mem;
+	X.ofs = (int *)p; p += nx * sizeof(int);
+	Y.ofs = (int *)p; p += ny * sizeof(int);
+	X.c0 = (uint16_t *)p; p += nx * 2;
+	X.c1 = (uint16_t *)p; p += nx * 2;
+	Y.c0 = (uint16_t *)p; p += ny * 2;
+	Y.c1 = (uint16_t *)p; p += ny * 2;
+	uint16_t *r0 = (uint16_t *)p; p += nx * 2;
+	uint16_t *r1 = (uint16_t *)p;
+	lin_coeffs(&X, sw, dw);
+	lin_coeffs(&Y, sh, dh);
+	int have0 = -1, have1 = -1;
+	for (int y = 0; y < dh; y++) {
+		uint8_t *o = dst + (size_t)y * dw;
+		if (y < Y.lo || y >= Y.hi) {
+			int sy = y < Y.lo ? 0 : sh - 1;
+			hrow(src + sy * sstride, &X, dw, sw, r0);
+			have0 = -1;
+			for (int x = 0; x < dw; x++)
+				o[x] = (uint8_t)((r0[x] + 128) >> 8);
+			continue;
+		}
+		int sy = Y.ofs[y];
+		if (have0 != sy) {
+			if (have1 == sy) {
+				uint16_t *t = r0; r0 = r1; r1 = t;
+				have0 = sy;
+				have1 = -1;
+			} else {
+				hrow(src + sy * sstride, &X, dw, sw, r0);
+				have0 = sy;
+			}
+		}
+		if (have1 != sy + 1) {
+			hrow(src + (sy + 1) * sstride, &X, dw, sw, r1);
+			have1 = sy + 1;
+		}
+		uint32_t c0 = Y.c0[y], c1 = Y.c1[y];
+		for (int x = 0; x < dw; x++) {
+			uint32_t v = (r0[x] * c0 + r1[x] * c1 + 32768u) >> 16;
+			o[x] = (uint8_t)(v > 255 ? 255 : v);
+		}
+	}
+	free(mem);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Integral images                                                         */
+
+/* Sum and squared-sum integrals of a w x h image, (w+1) x (h+1) values each
+ * in rows of S; column X is stored at pos[X] (identity, or even and odd
+ * columns apart).  Unsigned arithmetic: values wrap as OpenCV's int32 do;
+ * window differences are still exact. */
+static void integrals(const uint8_t *img, int w, int h, int S, const int *pos,
+                      uint32_t *sum, uint32_t *sq)
+{
+	for (int x = 0; x <= w; x++)
+		sum[pos[x]] = sq[pos[x]] = 0;
+	for (int y = 0; y < h; y++) {
+		const uint8_t *r = img + (size_t)y * w;
+		const uint32_t *ps = sum + (size_t)y * S, *pq = sq + (size_t)y * S;
+		uint32_t *s = sum + (size_t)(y + 1) * S, *q = sq + (size_t)(y + 1) * S;
+		uint32_t a = 0, b = 0;
+		s[pos[0]] = q[pos[0]] = 0;
+		for (int x = 0; x < w; x++) {
+			uint32_t v = r[x];
+			a += v;
+			b += v * v;
+			int k = pos[x + 1];
+			s[k] = ps[k] + a;
+			q[k] = pq[k] + b;
+		}
+	}
+}
+
+/* The tilted integral of OpenCV: T(X, Y) is the sum of the pixels (x, y)
+ * with y < Y and |x - X + 1| <= Y - 1 - y, a triangle pointing down to
+ * (X - 1, Y - 1).  Computed from row prefix sums accumulated along both
+ * diagonals.  diag needs 2 * (w + h + 2) words. */
+static void tilted_integral(const uint8_t *img, int w, int h, int S, uint32_t *T,
+                            uint32_t *pre, uint32_t *diag)
+{
+	int nd = w + h + 2;
+	uint32_t *A = diag, *B = diag + nd; /* A[c], c = X + Y - 1; B[d + h], d = X - Y */
+
+	memset(diag, 0, 2 * (size_t)nd * sizeof *diag);
+	for (int x = 0; x <= w; x++)
+		T[x] = 0;
+	for (int Y = 1; Y <= h; Y++) {
+		const uint8_t *r = img + (size_t)(Y - 1) * w;
+		pre[0] = 0;
+		for (int x = 0; x < w; x++)
+			pre[x + 1] = pre[x] + r[x];
+		/* P(k) = pre[clamp(k, 0, w)] of row Y - 1 */
+		for (int c = 0; c < nd; c++) {
+			int k = c - (Y - 1);
+			A[c] += k <= 0 ? 0 : pre[k > w ? w : k];
+		}
+		for (int d = -h; d <= w; d++) {
+			int k = d + Y - 1;
+			B[d + h] += k <= 0 ? 0 : pre[k > w ? w : k];
+		}
+		uint32_t *t = T + (size_t)Y * S;
+		for (int X = 0; X <= w; X++)
+			t[X] = A[X + Y - 1] - B[X - Y + h];
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Plain evaluator: one window at a time, as OpenCV's runAt                */
+
+struct ofeat {
+	int32_t o[3][4];
+	float w[3];
+	int tilted;
+};
+
+struct scan {
+	const struct vb_haar *c;
+	int S;
+	struct ofeat *of;    /* per feature, normal layout (plain evaluator) */
+	int32_t nofs[4];     /* variance rectangle corners */
+	int32_t lofs[16];    /* unused */
+};
+
+static void rect_ofs(int32_t o[4], int x, int y, int w, int h, int S)
+{
+	o[0] = y * S + x;
+	o[1] = y * S + x + w;
+	o[2] = (y + h) * S + x;
+	o[3] = (y + h) * S + x + w;
+}
+
+static void tilted_ofs(int32_t o[4], int x, int y, int w, int h, int S)
+{
+	o[0] = y * S + x;
+	o[1] = (y + h) * S + x - h;
+	o[2] = (y + w) * S + x + w;
+	o[3] = (y + w + h) * S + x + w - h;
+}
+
+#define SUM4(p, o) ((int32_t)((p)[(o)[0]] - (p)[(o)[1]] - (p)[(o)[2]] + (p)[(o)[3]]))
+
+static inline float haar_value(const struct ofeat *f, const uint32_t *ps, const uint32_t *pt)
+{
+	const uint32_t *p = f->tilted ? pt : ps;
+	float r = f->w[0] * (float)SUM4(p, f->o[0]) + f->w[1] * (float)SUM4(p, f->o[1]);
+	if (f->w[2] != 0.0f)
+		r += f->w[2] * (float)SUM4(p, f->o[2]);
+	return r;
+}
+
+static inline int lbp_code(const struct ofeat *f, const uint32_t *p)
+{
+	/* o[k] holds the 16 grid points (4 x 4) in a flat view */
+	const int32_t *g = &f->o[0][0];
+	int32_t s[9];
+	for (int by = 0; by < 3; by++)
+		for (int bx = 0; bx < 3; bx++) {
+			int i = by * 4 + bx;
+			s[by * 3 + bx] = (int32_t)(p[g[i]] - p[g[i + 1]] - p[g[i + 4]] + p[g[i + 5]]);
+		}
+	int32_t cv = s[4];
+	return (s[0] >= cv ? 128 : 0) | (s[1] >= cv ? 64 : 0) | (s[2] >= cv ? 32 : 0) |
+	       (s[5] >= cv ? 16 : 0) | (s[8] >= cv ? 8 : 0) | (s[7] >= cv ? 4 : 0) |
+	       (s[6] >= cv ? 2 : 0) | (s[3] >= cv ? 1 : 0);
+}
+
+/* Evaluate the cascade at one window: 1 accepted, 0 rejected by the first
+ * stage, negative otherwise (-1 also for a flat window). */
+static int run_at(const struct scan *sc, const uint32_t *ps, const uint32_t *pq,
+                  const uint32_t *pt)
+{
+	const struct vb_haar *c = sc->c;
+	float vnf = 1.0f;
+
+	if (c->type == FT_HAAR) {
+		int32_t vs = SUM4(ps, sc->nofs);
+		uint32_t vq = pq[sc->nofs[0]] - pq[sc->nofs[1]] - pq[sc->nofs[2]] + pq[sc->nofs[3]];
+		double area = (double)(c->winw - 2) * (c->winh - 2);
+		double nf = area * vq - (double)vs * vs;
+		if (!(nf > 0.))
+			return -1;
+		vnf = (float)(1. / sqrt(nf));
+		if (!(area * vnf < 1e-1))
+			return -1;
+	}
+	for (int si = 0; si < c->nstages; si++) {
+		const struct stage *st = &c->stages[si];
+		double sum = 0;
+		for (int ti = st->first_tree; ti < st->first_tree + st->ntrees; ti++) {
+			const struct tree *t = &c->trees[ti];
+			int idx = 0;
+			do {
+				const struct node *nd = &c->nodes[t->first_node + idx];
+				const struct ofeat *f = &sc->of[nd->feat];
+				if (c->type == FT_HAAR) {
+					float v = haar_value(f, ps, pt) * vnf;
+					idx = v < nd->thr ? nd->left : nd->right;
+				} else {
+					int code = lbp_code(f, ps);
+					const int32_t *sub = c->subsets + nd->subset;
+					idx = (sub[code >> 5] & (1 << (code & 31))) ? nd->left : nd->right;
+				}
+			} while (idx > 0);
+			sum += c->leaves[t->first_leaf - idx];
+		}
+		if (sum < st->thr)
+			return -si;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Vector evaluator (AVX2): upright Haar stumps, 8 windows per vector      */
+
+struct vstump {
+	int32_t o[3][4];
+	float w[3];
+	float thr, left, right;
+	int nr;
+};
+
+struct vcascade {
+	struct vstump *st;   /* all stumps in stage order */
+	int32_t nofs[4];
+};
+
+static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcascade *v)
+{
+	/* column offset of dx for windows 1 (half == 0) or 2 pixels apart */
+	v->st = malloc((size_t)c->ntrees * sizeof *v->st);
+	if (!v->st)
+		return vb_err_set("out of memory");
+#define COL(dx) (half ? (((dx) & 1) ? half + ((dx) - 1) / 2 : (dx) / 2) : (dx))
+	for (int i = 0; i < c->ntrees; i++) {
+		const struct node *nd = &c->nodes[c->trees[i].first_node];
+		const struct feat *f = &c->feats[nd->feat];
+		struct vstump *s = &v->st[i];
+		memset(s, 0, sizeof *s);
+		for (int k = 0; k < 3; k++) {
+			int x = f->r[k][0], y = f->r[k][1], w = f->r[k][2], h = f->r[k][3];
+			if (k >= f->nr)
+				x = y = w = h = 0;
+			s->o[k][0] = y * S + COL(x);
+			s->o[k][1] = y * S + COL(x + w);
+			s->o[k][2] = (y + h) * S + COL(x);
+			s->o[k][3] = (y + h) * S + COL(x + w);
+			s->w[k] = k < f->nr ? f->w[k] : 0.0f;
+		}
+		s->nr = s->w[2] != 0.0f ? 3 : 2;
+		s->thr = nd->thr;
+		s->left = c->leaves[c->trees[i].first_leaf];
+		s->right = c->leaves[c->trees[i].first_leaf + 1];
+	}
+	int x = 1, y = 1, w = c->winw - 2, h = c->winh - 2;
+	v->nofs[0] = y * S + COL(x);
+	v->nofs[1] = y * S + COL(x + w);
+	v->nofs[2] = (y + h) * S + COL(x);
+	v->nofs[3] = (y + h) * S + COL(x + w);
+#undef COL
+	return 0;
+}
+
+#ifdef HAVE_AVX2_KERNEL
+#define T_AVX2 __attribute__((target("avx2")))
+
+T_AVX2 static inline __m256i ld(const uint32_t *p)
+{
+	return _mm256_loadu_si256((const __m256i *)p);
+}
+
+T_AVX2 static inline __m256i sum4v(const uint32_t *p, const int32_t o[4])
+{
+	__m256i a = _mm256_sub_epi32(ld(p + o[0]), ld(p + o[1]));
+	__m256i b = _mm256_sub_epi32(ld(p + o[3]), ld(p + o[2]));
+	return _mm256_add_epi32(a, b);
+}
+
+/* Scan n windows of one row (window i at ps + i): append the indices of the
+ * accepted ones to hits.  Returns the number appended. */
+T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
+                                const uint32_t *ps, const uint32_t *pq, int n, int *hits)
+{
+	const double area = (double)(c->winw - 2) * (c->winh - 2);
+	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
+	const __m256d zero_d = _mm256_setzero_pd(), one_d = _mm256_set1_pd(1.0);
+	const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+	int carry = 1, nh = 0;
+
+	for (int i0 = 0; i0 < n; i0 += 8) {
+		const uint32_t *p = ps + i0, *q = pq + i0;
+		int valid = n - i0 >= 8 ? 0xff : (1 << (n - i0)) - 1;
+		(void)lanes;
+		__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
+		__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
+		__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
+		__m256d q0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vq));
+		__m256d q1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vq, 1));
+		__m256d n0 = _mm256_sub_pd(_mm256_mul_pd(varea, q0), _mm256_mul_pd(s0, s0));
+		__m256d n1 = _mm256_sub_pd(_mm256_mul_pd(varea, q1), _mm256_mul_pd(s1, s1));
+		__m256d pos0 = _mm256_cmp_pd(n0, zero_d, _CMP_GT_OQ);
+		__m256d pos1 = _mm256_cmp_pd(n1, zero_d, _CMP_GT_OQ);
+		n0 = _mm256_blendv_pd(one_d, n0, pos0);
+		n1 = _mm256_blendv_pd(one_d, n1, pos1);
+		__m128 f0 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n0)));
+		__m128 f1 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n1)));
+		__m256d ok0 = _mm256_and_pd(pos0, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f0)), tenth, _CMP_LT_OQ));
+		__m256d ok1 = _mm256_and_pd(pos1, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f1)), tenth, _CMP_LT_OQ));
+		int varok = (_mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4) & valid;
+		if (!varok) {
+			carry = 1;   /* flat windows do not cause skips */
+			continue;
+		}
+		__m256 vnf = _mm256_set_m128(f1, f0);
+		int alive = 0;
+		const struct vstump *sp = v->st;
+		for (int si = 0; si < c->nstages; si++) {
+			const struct stage *st = &c->stages[si];
+			__m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+			for (int t = 0; t < st->ntrees; t++, sp++) {
+				__m256 f = _mm256_add_ps(
+					_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
+					_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
+				if (sp->nr == 3)
+					f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
+					                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+				f = _mm256_mul_ps(f, vnf);
+				__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
+				__m256 leaf = _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
+				a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
+				a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
+			}
+			__m256d th = _mm256_set1_pd((double)st->thr);
+			int pass = _mm256_movemask_pd(_mm256_cmp_pd(a0, th, _CMP_GE_OQ)) |
+			           _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
+			if (si == 0) {
+				/* OpenCV skips the window after one rejected by stage 0 */
+				int rej = varok & ~pass, ev = 0;
+				for (int k = 0; k < 8; k++) {
+					if (carry)
+						ev |= 1 << k;
+					carry = !(carry && (rej >> k & 1));
+				}
+				alive = ev & varok & pass;
+			} else {
+				alive &= pass;
+			}
+			if (!alive)
+				break;
+		}
+		while (alive) {
+			int k = __builtin_ctz(alive);
+			hits[nh++] = i0 + k;
+			alive &= alive - 1;
+		}
+	}
+	return nh;
+}
+#endif
+
+static int cpu_has_avx2(void)
+{
+#ifdef HAVE_AVX2_KERNEL
+	static int known = -1;
+	if (known < 0) {
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return known;
+#else
+	return 0;
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* Multi-scale search                                                      */
+
+struct rvec {
+	struct vb_rect *r;
+	int n, cap;
+};
+
+static int push(struct rvec *v, int x, int y, int w, int h)
+{
+	if (v->n == v->cap) {
+		int nc = v->cap ? 2 * v->cap : 256;
+		void *p = realloc(v->r, (size_t)nc * sizeof *v->r);
+		if (!p)
+			return vb_err_set("out of memory");
+		v->r = p;
+		v->cap = nc;
+	}
+	v->r[v->n++] = (struct vb_rect){x, y, w, h};
+	return 0;
+}
+
+/* The scale factors OpenCV uses for an image of w x h (see header). */
+static int scales_for(const struct vb_haar *c, int w, int h, const struct vb_haar_params *p,
+                      float **out)
+{
+	int maxw = p->max_w > 0 ? p->max_w : w, maxh = p->max_h > 0 ? p->max_h : h;
+	float *all = NULL, *sel = NULL;
+	int na = 0, ns = 0, cap = 0;
+
+	*out = NULL;
+	for (double f = 1;; f *= p->scale_factor) {
+		long ww = lrint(c->winw * f), wh = lrint(c->winh * f);
+		if (ww > w || wh > h)
+			break;
+		if (na == cap) {
+			cap = cap ? 2 * cap : 64;
+			float *nb = realloc(all, (size_t)cap * sizeof *nb);
+			if (!nb) {
+				free(all);
+				return vb_err_set("out of memory");
+			}
+			all = nb;
+		}
+		all[na++] = (float)f;
+	}
+	if (na == 0)
+		return 0;
+	sel = malloc((size_t)na * sizeof *sel);
+	if (!sel) {
+		free(all);
+		return vb_err_set("out of memory");
+	}
+	for (int i = 0; i < na; i++) {
+		long ww = lrint(c->winw * (double)all[i]), wh = lrint(c->winh * (double)all[i]);
+		if (ww > maxw || wh > maxh)
+			break;
+		if (ww < p->min_w || wh < p->min_h)
+			continue;
+		sel[ns++] = all[i];
+	}
+	if (ns == 0) {
+		/* the scale nearest to the minimum size, as OpenCV */
+		int best = 0;
+		double bd = 0;
+		for (int i = 0; i < na; i++) {
+			long ww = lrint(c->winw * (double)all[i]), wh = lrint(c->winh * (double)all[i]);
+			double d = (double)(p->min_w - ww) * (p->min_w - ww) + (double)(p->min_h - wh) * (p->min_h - wh);
+			if (i == 0 || d < bd) {
+				bd = d;
+				best = i;
+			}
+		}
+		sel[ns++] = all[best];
+	}
+	free(all);
+	*out = sel;
+	return ns;
+}
+
+static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, ptrdiff_t stride,
+                      const struct vb_haar_params *p, struct rvec *out)
+{
+	float *scales;
+	int ns = scales_for(c, w, h, p, &scales);
+	int rc = -1;
+
+	if (ns <= 0)
+		return ns;
+	int use_vec = p->simd && cpu_has_avx2() && c->type == FT_HAAR && c->stumps && !c->tilted;
+	/* one row stride for every level: both layouts fit */
+	int S = 2 * ((w + 2) / 2 + 16);
+	size_t cells = (size_t)S * (h + 2) + 64;
+	uint32_t *sum = malloc(cells * sizeof *sum), *sq = malloc(cells * sizeof *sq);
+	uint32_t *tl = c->tilted ? malloc(cells * sizeof *tl) : NULL;
+	uint32_t *pre = c->tilted ? malloc(((size_t)w + 1) * sizeof *pre) : NULL;
+	uint32_t *diag = c->tilted ? malloc(2 * ((size_t)w + h + 2) * sizeof *diag) : NULL;
+	uint8_t *img = malloc((size_t)w * h + 16);
+	int *pos_id = malloc(((size_t)w + 1) * sizeof(int)), *pos_eo = malloc(((size_t)w + 1) * sizeof(int));
+	int *hits = malloc(((size_t)w + 16) * sizeof(int));
+	struct scan sc = {.c = c, .S = S};
+	struct vcascade v1 = {0}, v2 = {0};
+
+	if (!sum || !sq || !img || !pos_id || !pos_eo || !hits || (c->tilted && (!tl || !pre || !diag))) {
+		vb_err_set("out of memory");
+		goto done;
+	}
+	memset(sum, 0, cells * sizeof *sum);
+	memset(sq, 0, cells * sizeof *sq);
+	for (int x = 0; x <= w; x++) {
+		pos_id[x] = x;
+		pos_eo[x] = (x & 1) ? S / 2 + x / 2 : x / 2;
+	}
+	if (use_vec) {
+		if (build_vstumps(c, S, 0, &v1) < 0 || build_vstumps(c, S, S / 2, &v2) < 0)
+			goto done;
+	} else {
+		sc.of = malloc((size_t)c->nfeats * sizeof *sc.of);
+		if (!sc.of) {
+			vb_err_set("out of memory");
+			goto done;
+		}
+		for (int i = 0; i < c->nfeats; i++) {
+			const struct feat *f = &c->feats[i];
+			struct ofeat *o = &sc.of[i];
+			memset(o, 0, sizeof *o);
+			if (c->type == FT_LBP) {
+				int bx = f->r[0][0], by = f->r[0][1], bw = f->r[0][2], bh = f->r[0][3];
+				int32_t *g = &o->o[0][0];
+				for (int j = 0; j < 4; j++)
+					for (int k = 0; k < 4; k++)
+						g[j * 4 + k] = (by + j * bh) * S + bx + k * bw;
+				continue;
+			}
+			o->tilted = f->tilted;
+			for (int k = 0; k < 3; k++) {
+				if (k < f->nr) {
+					if (f->tilted)
+						tilted_ofs(o->o[k], f->r[k][0], f->r[k][1], f->r[k][2], f->r[k][3], S);
+					else
+						rect_ofs(o->o[k], f->r[k][0], f->r[k][1], f->r[k][2], f->r[k][3], S);
+					o->w[k] = f->w[k];
+				}
+			}
+		}
+		rect_ofs(sc.nofs, 1, 1, c->winw - 2, c->winh - 2, S);
+	}
+
+	for (int si = 0; si < ns; si++) {
+		float s = scales[si];
+		int sw = (int)lrintf((float)w / s), sh = (int)lrintf((float)h / s);
+		int ystep = s >= 2 ? 1 : 2;
+		int wwin = (int)lrintf((float)c->winw * s), hwin = (int)lrintf((float)c->winh * s);
+		int nxw = sw + 1 - c->winw, nyw = sh + 1 - c->winh;  /* working size */
+		if (nxw <= 0 || nyw <= 0)
+			continue;
+		if (sw > w)
+			sw = w;
+		if (sh > h)
+			sh = h;
+		if (resize_exact(px, w, h, stride, img, sw, sh) < 0)
+			goto done;
+		int eo = use_vec && ystep == 2;
+		integrals(img, sw, sh, S, eo ? pos_eo : pos_id, sum, sq);
+		if (c->tilted)
+			tilted_integral(img, sw, sh, S, tl, pre, diag);
+		for (int y = 0; y < nyw; y += ystep) {
+			if (use_vec) {
+#ifdef HAVE_AVX2_KERNEL
+				int n = eo ? (nxw + 1) / 2 : nxw;
+				int nh = scan_row_avx2(c, eo ? &v2 : &v1, sum + (size_t)y * S, sq + (size_t)y * S, n, hits);
+				for (int k = 0; k < nh; k++) {
+					int x = eo ? 2 * hits[k] : hits[k];
+					if (push(out, (int)lrintf((float)x * s), (int)lrintf((float)y * s), wwin, hwin) < 0)
+						goto done;
+				}
+#endif
+				continue;
+			}
+			for (int x = 0; x < nxw; x += ystep) {
+				size_t o = (size_t)y * S + x;
+				int r = run_at(&sc, sum + o, sq + o, tl ? tl + o : NULL);
+				if (r > 0 && push(out, (int)lrintf((float)x * s), (int)lrintf((float)y * s), wwin, hwin) < 0)
+					goto done;
+				if (r == 0)
+					x += ystep;
+			}
+		}
+	}
+	rc = 0;
+done:
+	free(scales);
+	free(sum);
+	free(sq);
+	free(tl);
+	free(pre);
+	free(diag);
+	free(img);
+	free(pos_id);
+	free(pos_eo);
+	free(hits);
+	free(sc.of);
+	free(v1.st);
+	free(v2.st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Grouping                                                                */
+
+static int similar(const struct vb_rect *a, const struct vb_rect *b, double eps)
+{
+	double d = eps * ((a->w < b->w ? a->w : b->w) + (a->h < b->h ? a->h : b->h)) * 0.5;
+	return abs(a->x - b->x) <= d && abs(a->y - b->y) <= d &&
+	       abs(a->x + a->w - b->x - b->w) <= d && abs(a->y + a->h - b->y - b->h) <= d;
+}
+
+static int find(int *par, int i)
+{
+	while (par[i] != i) {
+		par[i] = par[par[i]];
+		i = par[i];
+	}
+	return i;
+}
+
+int vb_haar_group(struct vb_rect *r, int n, int threshold, double eps, int *weights)
+{
+	if (n <= 0)
+		return 0;
+	if (threshold <= 0) {
+		if (weights)
+			for (int i = 0; i < n; i++)
+				weights[i] = 1;
+		return n;
+	}
+	int *par = malloc((size_t)n * sizeof *par), *lab = malloc((size_t)n * sizeof *lab);
+	int64_t *acc = calloc((size_t)n * 4, sizeof *acc);
+	int *cnt = calloc((size_t)n, sizeof *cnt);
+	struct vb_rect *g = malloc((size_t)n * sizeof *g);
+	if (!par || !lab || !acc || !cnt || !g) {
+		free(par); free(lab); free(acc); free(cnt); free(g);
+		return vb_err_set("out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		par[i] = i;
+	for (int i = 0; i < n; i++)
+		for (int j = i + 1; j < n; j++)
+			if (similar(&r[i], &r[j], eps)) {
+				int a = find(par, i), b = find(par, j);
+				if (a != b)
+					par[a > b ? a : b] = a < b ? a : b;
+			}
+	/* classes numbered in order of their first member */
+	int nc = 0;
+	for (int i = 0; i < n; i++)
+		lab[i] = -1;
+	for (int i = 0; i < n; i++) {
+		int root = find(par, i);
+		if (lab[root] < 0)
+			lab[root] = nc++;
+		int k = lab[root];
+		acc[4 * k] += r[i].x;
+		acc[4 * k + 1] += r[i].y;
+		acc[4 * k + 2] += r[i].w;
+		acc[4 * k + 3] += r[i].h;
+		cnt[k]++;
+	}
+	for (int k = 0; k < nc; k++) {
+		float s = 1.f / (float)cnt[k];
+		g[k].x = (int)lrintf((float)acc[4 * k] * s);
+		g[k].y = (int)lrintf((float)acc[4 * k + 1] * s);
+		g[k].w = (int)lrintf((float)acc[4 * k + 2] * s);
+		g[k].h = (int)lrintf((float)acc[4 * k + 3] * s);
+	}
+	int out = 0;
+	for (int i = 0; i < nc; i++) {
+		int n1 = cnt[i], j;
+		if (n1 <= threshold)
+			continue;
+		for (j = 0; j < nc; j++) {
+			int n2 = cnt[j];
+			if (j == i || n2 <= threshold)
+				continue;
+			int dx = (int)lrint(g[j].w * eps), dy = (int)lrint(g[j].h * eps);
+			if (g[i].x >= g[j].x - dx && g[i].y >= g[j].y - dy &&
+			    g[i].x + g[i].w <= g[j].x + g[j].w + dx &&
+			    g[i].y + g[i].h <= g[j].y + g[j].h + dy &&
+			    (n2 > (n1 > 3 ? n1 : 3) || n1 < 3))
+				break;
+		}
+		if (j == nc) {
+			if (weights)
+				weights[out] = n1;
+			r[out++] = g[i];
+		}
+	}
+	free(par); free(lab); free(acc); free(cnt); free(g);
+	return out;
+}
+
+double vb_rect_iou(const struct vb_rect *a, const struct vb_rect *b)
+{
+	int x0 = a->x > b->x ? a->x : b->x, y0 = a->y > b->y ? a->y : b->y;
+	int x1 = a->x + a->w < b->x + b->w ? a->x + a->w : b->x + b->w;
+	int y1 = a->y + a->h < b->y + b->h ? a->y + a->h : b->y + b->h;
+	double in = (x1 > x0 && y1 > y0) ? (double)(x1 - x0) * (y1 - y0) : 0;
+	double un = (double)a->w * a->h + (double)b->w * b->h - in;
+	return un > 0 ? in / un : 0;
+}
+
+int vb_haar_detect(const struct vb_haar *c, const uint8_t *px, int w, int h,
+                   ptrdiff_t stride, const struct vb_haar_params *p,
+                   struct vb_rect **out)
+{
+	struct rvec v = {0};
+
+	*out = NULL;
+	if (!(p->scale_factor > 1.0) || p->scale_factor > 100 || p->min_neighbors < 0 ||
+	    p->min_w < 0 || p->min_h < 0 || p->max_w < 0 || p->max_h < 0)
+		return vb_err_set("bad detection parameters");
+	if (w <= 0 || h <= 0 || stride < w)
+		return vb_err_set("bad image size %d x %d", w, h);
+	if ((int64_t)w * h > (int64_t)1 << 28)
+		return vb_err_set("image of %d x %d is too large to search", w, h);
+	if (w < c->winw || h < c->winh)
+		return 0;
+	if (detect_raw(c, px, w, h, stride, p, &v) < 0) {
+		free(v.r);
+		return -1;
+	}
+	int n = vb_haar_group(v.r, v.n, p->min_neighbors, 0.2, NULL);
+	if (n < 0) {
+		free(v.r);
+		return -1;
+	}
+	/* clip to the image */
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		struct vb_rect r = v.r[i];
+		int x0 = r.x < 0 ? 0 : r.x, y0 = r.y < 0 ? 0 : r.y;
+		int x1 = r.x + r.w > w ? w : r.x + r.w, y1 = r.y + r.h > h ? h : r.y + r.h;
+		if (x1 > x0 && y1 > y0)
+			v.r[k++] = (struct vb_rect){x0, y0, x1 - x0, y1 - y0};
+	}
+	if (k == 0) {
+		free(v.r);
+		return 0;
+	}
+	*out = v.r;
+	return k;
+}
