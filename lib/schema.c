@@ -74,7 +74,7 @@ struct vb_schema *vb_schema_infer(const struct vb_stats *st, const struct vb_sch
 			f->min_fraction = 1;
 		else
 			f->min_fraction = fmax(0, floor(frac * 100) / 100 - 0.05);
-		f->min_count = 1;
+		f->min_count = c->count ? 1 : 0;
 		if (c->values_per_example != 1)
 			f->values_per_example = c->values_per_example;
 		if ((f->type == VB_ST_INT || f->type == VB_ST_FLOAT) && c->n_num) {
@@ -84,7 +84,7 @@ struct vb_schema *vb_schema_infer(const struct vb_stats *st, const struct vb_sch
 			f->disallow_nan = c->n_nan == 0;
 		}
 		/* a string domain when the values repeat and there are few */
-		if ((f->type == VB_ST_STRING || f->type == VB_ST_BOOL) && c->unique_exact &&
+		if ((f->type == VB_ST_STRING || f->type == VB_ST_BOOL) && c->count && c->unique_exact &&
 		    c->unique <= d.max_domain && c->unique * 2 <= c->count && c->ntop == c->unique) {
 			f->values = calloc(c->ntop ? c->ntop : 1, sizeof *f->values);
 			if (!f->values)
@@ -104,7 +104,8 @@ struct vb_schema *vb_schema_infer(const struct vb_stats *st, const struct vb_sch
 					f->values[b - 1] = t;
 				}
 		}
-		if (f->categorical)
+		/* L-infinity means something for few values, not for ids */
+		if (f->categorical && (f->has_values || f->type != VB_ST_STRING))
 			f->linf = d.drift;
 		else if (c->has_hist)
 			f->js = d.drift;

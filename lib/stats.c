@@ -95,6 +95,8 @@ struct vb_kll {
 	size_t len[KLL_MAXLEV], cap[KLL_MAXLEV];
 	uint64_t n;
 	uint64_t rng;
+	size_t cap0;             /* capacity of level 0 for the current H */
+	size_t caps[KLL_MAXLEV]; /* capacity of each level for the current H */
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -105,6 +107,22 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* Capacity of level h when H levels are in use: k at the top, shrinking by
+ * 2/3 per level below it, at least 8. */
+static size_t kll_capacity(const struct vb_kll *s, int h)
+{
+	double c = s->k * pow(2.0 / 3.0, s->H - 1 - h);
+	return c < 8 ? 8 : (size_t)ceil(c);
+}
+
+static void kll_set_levels(struct vb_kll *s, int H)
+{
+	s->H = H;
+	for (int h = 0; h < H; h++)
+		s->caps[h] = kll_capacity(s, h);
+	s->cap0 = s->caps[0];
+}
+
 struct vb_kll *vb_kll_new(int k, uint64_t seed)
 {
 	struct vb_kll *s = calloc(1, sizeof *s);
@@ -112,8 +130,8 @@ struct vb_kll *vb_kll_new(int k, uint64_t seed)
 	if (!s)
 		return nomem(), NULL;
 	s->k = k < 8 ? 8 : k;
-	s->H = 1;
 	s->rng = seed;
+	kll_set_levels(s, 1);
 	return s;
 }
 
@@ -124,14 +142,6 @@ void vb_kll_free(struct vb_kll *s)
 	for (int h = 0; h < KLL_MAXLEV; h++)
 		free(s->lv[h]);
 	free(s);
-}
-
-/* Capacity of level h when H levels are in use: k at the top, shrinking by
- * 2/3 per level below it, at least 8. */
-static size_t kll_capacity(const struct vb_kll *s, int h)
-{
-	double c = s->k * pow(2.0 / 3.0, s->H - 1 - h);
-	return c < 8 ? 8 : (size_t)ceil(c);
 }
 
 static int kll_push(struct vb_kll *s, int h, double v)
@@ -156,12 +166,12 @@ static int kll_compress(struct vb_kll *s)
 		size_t n = s->len[h], i, m;
 		int off;
 
-		if (n < kll_capacity(s, h))
+		if (n < s->caps[h])
 			continue;
 		if (h == s->H - 1) {
 			if (s->H == KLL_MAXLEV)
 				return vb_err_set("quantile sketch overflow");
-			s->H++;
+			kll_set_levels(s, s->H + 1);
 		}
 		sort_d(s->lv[h], n);
 		off = (int)(splitmix(&s->rng) & 1);
@@ -188,7 +198,7 @@ int vb_kll_add(struct vb_kll *s, double v)
 	if (kll_push(s, 0, v) < 0)
 		return -1;
 	s->n++;
-	if (s->len[0] >= kll_capacity(s, 0))
+	if (s->len[0] >= s->cap0)
 		return kll_compress(s);
 	return 0;
 }
@@ -196,8 +206,8 @@ int vb_kll_add(struct vb_kll *s, double v)
 int vb_kll_merge(struct vb_kll *dst, const struct vb_kll *src)
 {
 	for (int h = 0; h < src->H; h++) {
-		while (dst->H <= h)
-			dst->H++;
+		if (dst->H <= h)
+			kll_set_levels(dst, h + 1);
 		for (size_t i = 0; i < src->len[h]; i++)
 			if (kll_push(dst, h, src->lv[h][i]) < 0)
 				return -1;
@@ -354,9 +364,9 @@ static double hll_estimate(const uint8_t *reg)
 struct dent {
 	uint64_t h;
 	uint64_t count;
-	size_t off;      /* into the arena */
-	uint32_t len;
-	uint32_t used;
+	uint64_t prefix; /* the first 8 bytes, zero padded: short values need no arena */
+	uint32_t off;    /* into the arena (at most ARENA_MAX + one value) */
+	uint32_t used;   /* length + 1; 0 for an empty slot */
 };
 
 struct dtab {
@@ -379,7 +389,7 @@ static int dtab_init(struct dtab *t, size_t cap)
 	return 0;
 }
 
-static int arena_put(struct dtab *t, const char *s, size_t n, size_t *off)
+static int arena_put(struct dtab *t, const char *s, size_t n, uint32_t *off)
 {
 	if (t->alen + n + 1 > t->acap) {
 		size_t nc = t->acap ? t->acap * 2 : 4096;
@@ -394,7 +404,7 @@ static int arena_put(struct dtab *t, const char *s, size_t n, size_t *off)
 	}
 	memcpy(t->arena + t->alen, s, n);
 	t->arena[t->alen + n] = 0;
-	*off = t->alen;
+	*off = (uint32_t)t->alen;
 	t->alen += n + 1;
 	return 0;
 }
@@ -404,8 +414,13 @@ static size_t dtab_find(const struct dtab *t, uint64_t h, const char *s, size_t 
 {
 	size_t mask = t->cap - 1, i = (size_t)h & mask;
 
+	uint64_t pre = 0;
+
+	memcpy(&pre, s, n < 8 ? n : 8);
 	while (t->e[i].used) {
-		if (t->e[i].h == h && t->e[i].len == n && !memcmp(t->arena + t->e[i].off, s, n))
+		const struct dent *d = &t->e[i];
+		if (d->h == h && d->used == n + 1 && d->prefix == pre &&
+		    (n <= 8 || !memcmp(t->arena + d->off + 8, s + 8, n - 8)))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -456,16 +471,16 @@ static int dtab_rebuild(struct dtab *t, uint64_t sub)
 		size_t j;
 		if (!d->used || d->count <= sub)
 			continue;
-		j = dtab_find(&nt, d->h, t->arena + d->off, d->len);
-		if (arena_put(&nt, t->arena + d->off, d->len, &nt.e[j].off) < 0) {
+		j = dtab_find(&nt, d->h, t->arena + d->off, d->used - 1);
+		if (arena_put(&nt, t->arena + d->off, d->used - 1, &nt.e[j].off) < 0) {
 			free(nt.e);
 			free(nt.arena);
 			return -1;
 		}
 		nt.e[j].h = d->h;
-		nt.e[j].len = d->len;
+		nt.e[j].prefix = d->prefix;
 		nt.e[j].count = d->count - sub;
-		nt.e[j].used = 1;
+		nt.e[j].used = d->used;
 		nt.n++;
 	}
 	free(t->e);
@@ -514,9 +529,13 @@ static int dtab_overflow(struct dtab *t)
 	return dtab_rebuild(t, dtab_kth(t, MG_KEEP + 1));
 }
 
-static int dtab_add(struct dtab *t, const char *s, size_t n, uint64_t bound)
+static void dtab_prefetch(const struct dtab *t, uint64_t h)
 {
-	uint64_t h = hash_bytes(s, n);
+	__builtin_prefetch(&t->e[(size_t)h & (t->cap - 1)]);
+}
+
+static int dtab_add(struct dtab *t, const char *s, size_t n, uint64_t h, uint64_t bound)
+{
 	size_t i;
 
 	if (t->overflow)
@@ -529,9 +548,10 @@ static int dtab_add(struct dtab *t, const char *s, size_t n, uint64_t bound)
 	if (arena_put(t, s, n, &t->e[i].off) < 0)
 		return -1;
 	t->e[i].h = h;
-	t->e[i].len = (uint32_t)n;
+	t->e[i].prefix = 0;
+	memcpy(&t->e[i].prefix, s, n < 8 ? n : 8);
 	t->e[i].count = 1;
-	t->e[i].used = 1;
+	t->e[i].used = (uint32_t)n + 1;
 	t->n++;
 	if (!t->overflow) {
 		if (t->n > bound || t->alen > ARENA_MAX)
@@ -767,8 +787,9 @@ static int is_missing(const char *s, size_t n)
 	return 0;
 }
 
-/* One text field of a column. */
-static int col_add_text(struct vb_stats *st, struct vb_colstat *c, const char *s, size_t n)
+/* One text field of a column, with its hash. */
+static int col_add_text_h(struct vb_stats *st, struct vb_colstat *c, const char *s, size_t n,
+			  uint64_t h)
 {
 	struct vb_colacc *a = c->acc;
 	double v;
@@ -795,7 +816,12 @@ static int col_add_text(struct vb_stats *st, struct vb_colstat *c, const char *s
 	} else {
 		a->n_string++;
 	}
-	return dtab_add(&a->tab, s, n, st->opts.unique_max);
+	return dtab_add(&a->tab, s, n, h, st->opts.unique_max);
+}
+
+static int col_add_text(struct vb_stats *st, struct vb_colstat *c, const char *s, size_t n)
+{
+	return col_add_text_h(st, c, s, n, hash_bytes(s, n));
 }
 
 /* ---- stats object ------------------------------------------------------ */
@@ -854,6 +880,7 @@ int vb_stats_read_csv(struct vb_stats *st, FILE *f)
 	struct vb_csv *r = vb_csv_open(f);
 	char **fld;
 	size_t nf, *lens;
+	uint64_t *hv = NULL;
 	int rc;
 
 	if (!r)
@@ -866,6 +893,11 @@ int vb_stats_read_csv(struct vb_stats *st, FILE *f)
 		vb_csv_close(r);
 		return -1;
 	}
+	hv = malloc(nf * sizeof *hv);
+	if (!hv) {
+		vb_csv_close(r);
+		return nomem();
+	}
 	for (size_t i = 0; i < nf; i++) {
 		char name[32];
 		const char *nm = fld[i];
@@ -875,12 +907,12 @@ int vb_stats_read_csv(struct vb_stats *st, FILE *f)
 		}
 		if (vb_stats_col(st, nm)) {
 			vb_err_set("line 1: duplicate column name '%s'", nm);
-			vb_csv_close(r);
-			return -1;
+			rc = -1;
+			goto out;
 		}
 		if (add_col(st, nm) < 0) {
-			vb_csv_close(r);
-			return -1;
+			rc = -1;
+			goto out;
 		}
 	}
 	while ((rc = vb_csv_next(r, &fld, &nf, &lens)) > 0) {
@@ -893,13 +925,22 @@ int vb_stats_read_csv(struct vb_stats *st, FILE *f)
 			break;
 		}
 		st->num_examples++;
+		/* hash every field and prefetch its table slot first, so that the
+		 * cache misses of the row's lookups overlap */
+		for (size_t i = 0; i < nf; i++) {
+			hv[i] = hash_bytes(fld[i], lens[i]);
+			dtab_prefetch(&st->cols[i]->acc->tab, hv[i]);
+		}
 		for (size_t i = 0; i < nf; i++)
-			if (col_add_text(st, st->cols[i], fld[i], lens[i]) < 0) {
+			if (col_add_text_h(st, st->cols[i], fld[i], lens[i], hv[i]) < 0) {
+				free(hv);
 				vb_err_prefix("line %ld, column '%s'", vb_csv_line(r), st->cols[i]->name);
 				vb_csv_close(r);
 				return -1;
 			}
 	}
+out:
+	free(hv);
 	vb_csv_close(r);
 	return rc < 0 ? -1 : 0;
 }
