@@ -31,11 +31,13 @@ void vb_mood_axes(const struct vb_mood_feat *f, double *valence, double *arousal
 
 int vb_mood_assign(const struct vb_mood_feat *f, int k, int *mood)
 {
-	/* step s: the free cluster maximising sign[s] * (valence' or arousal') */
+	/* step s: the free cluster maximising sign[s] * (valence' or arousal')
+	 * plus a tenth of the other score toward the mood's quadrant */
 	static const int step_mood[VB_MOOD_COUNT] = { VB_MOOD_HAPPY, VB_MOOD_ENERGETIC,
 						      VB_MOOD_SAD, VB_MOOD_CALM };
 	static const int step_axis[VB_MOOD_COUNT] = { 0, 1, 0, 1 };
 	static const double step_sign[VB_MOOD_COUNT] = { 1, 1, -1, -1 };
+	static const double step_tilt[VB_MOOD_COUNT] = { 0.1, -0.1, -0.1, 0.1 };
 	double *ax;
 
 	if (k < 1)
@@ -52,11 +54,17 @@ int vb_mood_assign(const struct vb_mood_feat *f, int k, int *mood)
 	}
 	for (int s = 0; s < VB_MOOD_COUNT && s < k; s++) {
 		int best = -1;
+		double bs = 0;
 
-		for (int i = 0; i < k; i++)
-			if (mood[i] < 0 && (best < 0 || step_sign[s] * ax[2 * i + step_axis[s]] >
-							    step_sign[s] * ax[2 * best + step_axis[s]]))
+		for (int i = 0; i < k; i++) {
+			double sc = step_sign[s] * ax[2 * i + step_axis[s]] +
+				    step_tilt[s] * ax[2 * i + 1 - step_axis[s]];
+
+			if (mood[i] < 0 && (best < 0 || sc > bs)) {
 				best = i;
+				bs = sc;
+			}
+		}
 		mood[best] = step_mood[s];
 	}
 	for (int i = 0; i < k; i++)

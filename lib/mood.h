@@ -13,18 +13,20 @@
  * so valence and energy decide, and the secondary cues only break what
  * they leave nearly tied (within about a quarter of a standard deviation);
  * a missing secondary cue is left out.  The names are then given in order
- * of how reliably each mood shows in audio features:
+ * of how reliably each mood shows in audio features, each step taking the
+ * cluster that scores highest:
  *
- *   1. happy:     the cluster with the highest valence';
- *   2. energetic: of the others, the highest arousal';
- *   3. sad:       of the others, the lowest valence' (sad and calm are both
- *                 low in arousal and differ in valence);
- *   4. calm:      of the others, the lowest arousal'.
+ *   1. happy:     valence' + arousal'/10 (the most positive; among equals
+ *                 the more energetic);
+ *   2. energetic: of the others, arousal' - valence'/10;
+ *   3. sad:       of the others, -valence' - arousal'/10 (sad and calm are
+ *                 both low in arousal and differ in valence);
+ *   4. calm:      of the others, -arousal' + valence'/10.
  *
  * With k = 4 every mood is used exactly once; with k < 4 only the first k
  * steps run; with k > 4 the four steps pick one cluster per mood and every
  * other cluster takes the mood of its quadrant (the signs of valence' and
- * arousal').  Ties go to the lower cluster index.
+ * arousal').  Exact ties go to the lower cluster index.
  */
 #ifndef VB_MOOD_H
 #define VB_MOOD_H

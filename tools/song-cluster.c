@@ -601,6 +601,15 @@ int main(int argc, char **argv)
 	o.seed = vb_opt.seed;
 	if (vb_kmeans_fit(&km, X, t.n, cmd.pca, &o) < 0)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
+	{
+		int used = 0;
+
+		for (int c = 0; c < cmd.k; c++)
+			used += km.sizes[c] > 0;
+		if (used < cmd.k && !vb_opt.quiet)
+			vb_warn("only %d of the %d clusters hold songs (too few distinct songs)", used,
+				cmd.k);
+	}
 	vb_info("k-means: k %d, inertia %.6f, best of %d restarts (restart %d, %d iterations)",
 		cmd.k, km.inertia, cmd.restarts, km.best_restart + 1, km.n_iter);
 
