@@ -321,20 +321,29 @@ fail:
 struct png_ctx {
 	struct src *src;
 	jmp_buf jb;
+	char warning[128];   /* the last warning, told with a later error */
 };
 
 static void png_error_fn(png_structp png, png_const_charp msg)
 {
 	struct png_ctx *c = png_get_error_ptr(png);
 
-	vb_err_set("PNG: %s", msg);
+	if (c->warning[0])
+		vb_err_set("PNG: %s (%s)", msg, c->warning);
+	else
+		vb_err_set("PNG: %s", msg);
 	longjmp(c->jb, 1);
 }
 
+/* Warnings are not printed; the last one is kept in case an error follows
+ * (libpng explains some errors, such as a size over the limits, only in a
+ * warning just before). */
 static void png_warning_fn(png_structp png, png_const_charp msg)
 {
-	(void)png;
-	(void)msg;
+	struct png_ctx *c = png_get_error_ptr(png);
+
+	if (c)
+		snprintf(c->warning, sizeof c->warning, "%s", msg);
 }
 
 static void png_read_fn(png_structp png, png_bytep data, size_t n)
@@ -997,6 +1006,12 @@ struct png_wctx {
 	int syserr;
 };
 
+static void png_wwarning_fn(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg;
+}
+
 static void png_werror_fn(png_structp png, png_const_charp msg)
 {
 	struct png_wctx *c = png_get_error_ptr(png);
@@ -1032,7 +1047,7 @@ int vb_image_write_png(FILE *f, const struct vb_image *img)
 
 	memset(&c, 0, sizeof c);
 	c.f = f;
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &c, png_werror_fn, png_warning_fn);
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &c, png_werror_fn, png_wwarning_fn);
 	if (!png)
 		return vb_err_set("PNG: out of memory");
 	info = png_create_info_struct(png);
