@@ -1722,7 +1722,7 @@ int vb_stats_write_yaml(FILE *f, const struct vb_stats *st)
 		fprintf(f, "    kinds: {bool: %" PRIu64 ", int: %" PRIu64 ", float: %" PRIu64
 			", string: %" PRIu64 "}\n", c->n_bool, c->n_int, c->n_float, c->n_string);
 		if (c->n_bool)
-			fprintf(f, "    true: %" PRIu64 "\n", c->n_true);
+			fprintf(f, "    true_count: %" PRIu64 "\n", c->n_true);
 		if (c->type == VB_ST_INT || c->type == VB_ST_FLOAT) {
 			fprintf(f, "    zeros: %" PRIu64 "\n    nan: %" PRIu64 "\n    inf: %" PRIu64 "\n",
 				c->zeros, c->n_nan, c->n_inf);
