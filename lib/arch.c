@@ -11,7 +11,7 @@
  *
  * Layer types: conv (filters, kernel, stride 1, padding same|valid, bias
  * true, depthwise false), dwconv (a depthwise conv), batchnorm (eps 1e-3,
- * momentum 0.01, as Keras), relu, maxpool (size 2, stride = size), gap
+ * momentum 0.1, as PyTorch), relu, maxpool (size 2, stride = size), gap
  * (global average pooling), dropout (rate), flatten, dense (units or
  * "classes", bias true).  Names default to conv1, bn1, fc1, ... by type;
  * they prefix the PyTorch-style tensor names. */
@@ -182,7 +182,7 @@ static int add_layer(struct vb_net *net, const struct vb_yaml *m, int nclasses, 
 	}
 	case 2:
 		if (check_keys(m, " type name eps momentum ") < 0 ||
-		    get_double(m, "eps", 1e-3, &d) < 0 || get_double(m, "momentum", 0.01, &e) < 0)
+		    get_double(m, "eps", 1e-5, &d) < 0 || get_double(m, "momentum", 0.1, &e) < 0)
 			return -1;
 		rc = vb_bn_init(l, d, e);
 		break;
@@ -245,6 +245,8 @@ struct vb_net *vb_arch_build(const char *text, size_t len, int nclasses)
 		vb_err_set("architecture: expected a mapping");
 		goto fail;
 	}
+	if (check_keys(y, " name description input normalize init classes layers ") < 0)
+		goto fail;
 	struct vb_yaml *in = vb_yaml_get(y, "input");
 	struct vb_shape s = {1, 48, 48};
 	if (in) {
@@ -285,6 +287,12 @@ struct vb_net *vb_arch_build(const char *text, size_t len, int nclasses)
 		goto fail;
 	}
 	nclasses = (int)k;
+	const char *ini = vb_yaml_str(vb_yaml_get(y, "init"));
+	if (ini && strcmp(ini, "glorot") && strcmp(ini, "he")) {
+		vb_err_set("line %d: init must be glorot or he", vb_yaml_get(y, "init")->line);
+		goto fail;
+	}
+	net->init_he = ini && !strcmp(ini, "he");
 	const char *nm = vb_yaml_str(vb_yaml_get(y, "name"));
 	net->arch_name = strdup(nm ? nm : "unnamed");
 	net->arch_text = malloc(len + 1);

@@ -89,6 +89,10 @@ struct vb_pool *vb_pool_new(int n)
 	pthread_cond_init(&p->done, NULL);
 	for (int t = 1; t < n; t++) {
 		struct worker_arg *a = malloc(sizeof *a);
+		if (a) {
+			a->p = p;
+			a->tid = t;
+		}
 		if (!a || pthread_create(&p->th[t], NULL, worker, a) != 0) {
 			free(a);
 			p->n = t;
@@ -96,8 +100,6 @@ struct vb_pool *vb_pool_new(int n)
 			vb_err_set("cannot start threads");
 			return NULL;
 		}
-		a->p = p;
-		a->tid = t;
 	}
 	return p;
 }

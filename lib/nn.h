@@ -143,6 +143,7 @@ struct vb_net {
 	double divide, mean, std;
 	char *arch_text;            /* the architecture YAML text (owned) */
 	char *arch_name;            /* its name: (owned) */
+	int init_he;                /* init: he (else glorot) */
 
 	/* run state */
 	struct vb_pool *pool;

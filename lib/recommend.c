@@ -19,7 +19,8 @@
  * preference  0.3 tanh(w.x / 2): x the song's standardised features and a
  *             bias, w the probability-weighted mix of the per-class models
  * skip        -0.2 per skip in the current emotion (probability-weighted,
- *             at most 3) and -0.05 per skip in any emotion (at most 3)
+ *             at most 3; a skip recorded without an emotion counts half):
+ *             a song skipped while happy may still suit sadness
  * play        -0.02 per play (at most 5): well-worn songs step aside
  * genre       0.12 per song of the same genre already in the playlist
  *             (unless the spread is switched off)
@@ -684,6 +685,7 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		if ((more = scan_field(&sc, &f[nf++])) < 0)
 			goto fail;
 	} while (more);
+	sc.line++;
 	ci = find_col(f, nf, id_names);
 	cn = find_col(f, nf, name_names);
 	ca = find_col(f, nf, artist_names);
@@ -712,12 +714,11 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		goto nomem;
 	while (sc.p < sc.end) {
 		struct vb_song *s;
-		long line = ++sc.line - 1, id;
+		long line = sc.line, id;
 		int i = 0, r;
 		double v;
 		char *kb;
 
-		sc.line = line;
 		if (*sc.p == '\n' || (*sc.p == '\r' && sc.p + 1 < sc.end && sc.p[1] == '\n')) {
 			sc.p += *sc.p == '\n' ? 1 : 2; /* a blank line */
 			sc.line++;
@@ -881,8 +882,11 @@ struct vb_catalog *vb_catalog_load(const char *path)
 	FILE *f;
 	int fd;
 
-	if (!path || !strcmp(path, "-"))
-		return vb_catalog_read(stdin);
+	if (!path || !strcmp(path, "-")) {
+		if (!(c = vb_catalog_read(stdin)))
+			vb_err_prefix("stdin");
+		return c;
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		vb_err_sys("cannot open '%s'", path);
 		return NULL;
@@ -1056,7 +1060,6 @@ nomem:
 #define W_NEAR 0.25
 #define W_PREF 0.3
 #define W_SKIP_NOW 0.2
-#define W_SKIP_ANY 0.05
 #define W_PLAY 0.02
 #define W_SPREAD 0.12
 
@@ -1102,7 +1105,7 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 		lscale[j] = 0.6 + 0.4 * emo_match(prof->liked_emo[prof->liked[j]], p);
 	for (size_t s = 0; s < c->n; s++) {
 		const struct vb_song *so = &c->song[s];
-		double t = 0, best = 0, sk = 0, ska = 0;
+		double t = 0, best = 0, sk = 0;
 		int why = WHY_FIT;
 
 		if (prof->opinion[s] == 1) {
@@ -1140,13 +1143,10 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 			if (why == WHY_FIT && pt >= 0.08)
 				why = WHY_PREF;
 		}
-		for (int k = 0; k < VB_NEMO; k++) {
+		for (int k = 0; k < VB_NEMO; k++)
 			sk += p[k] * prof->skips[s][k];
-			ska += prof->skips[s][k];
-		}
 		sk += 0.5 * prof->skips[s][VB_NEMO];
-		ska += prof->skips[s][VB_NEMO];
-		t -= W_SKIP_NOW * (sk < 3 ? sk : 3) + W_SKIP_ANY * (ska < 3 ? ska : 3);
+		t -= W_SKIP_NOW * (sk < 3 ? sk : 3);
 		t -= W_PLAY * (prof->plays[s] < 5 ? prof->plays[s] : 5);
 		L[s].gain = (float)exp(t);
 		L[s].why = (uint8_t)why;
