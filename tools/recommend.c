@@ -125,6 +125,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				argp_error(st, "--songs FILE is required");
 			if (c->follow && c->emotion)
 				argp_error(st, "--follow reads emotions from stdin; drop --emotion");
+			if (!c->emotion && !strcmp(c->songs, "-"))
+				argp_error(st, "--songs - needs --emotion: stdin cannot hold both");
 		}
 		if (c->target_given && c->mode != VB_MODE_LIFT)
 			argp_error(st, "--target only applies to --mode lift");

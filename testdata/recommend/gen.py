@@ -2,7 +2,7 @@
 """Generate recommend's test fixtures (deterministic; run from anywhere).
 
 songs.csv          160 songs in song-cluster's layout (the last 40 crowd the
-                   sad corner, half of them acoustic): id,name,artist,genre, the
+                   sad corner, half of them acoustic, two thirds r&b): id,name,artist,genre, the
                    raw audio features, their z_ columns, cluster,mood,pc1,pc2
 emotions4.csv      emotion-predict rows with the 4-class columns
 emotions7.csv      the same listener with the 7-class columns
@@ -36,7 +36,7 @@ def songs():
             "id": "s%03d" % i,
             "name": "Song %03d" % i,
             "artist": "Artist %02d" % (i % 40),
-            "genre": GENRES[i % 6],
+            "genre": "r&b" if sad_corner and i % 3 else GENRES[i % 6],
             "danceability": round(r.uniform(0.3, 0.9), 3),
             "energy": round(r.uniform(0.1, 0.4) if sad_corner else r.uniform(0.1, 0.95), 3),
             "key": r.randint(0, 11),
