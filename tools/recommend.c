@@ -306,7 +306,7 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 			vb_fatal(VB_EXIT_DATA, "no genre '%s' in '%s'", c->genre, c->songs);
 	}
 	got = vb_recommend(cat, prof, p, &o, shown, it);
-	if (got == 0 && shown) { /* everything has been shown: start over */
+	if (got >= 0 && got < c->n && shown) { /* too few not yet shown: start over */
 		memset(shown, 0, cat->n);
 		got = vb_recommend(cat, prof, p, &o, shown, it);
 	}
@@ -315,7 +315,7 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 	if (got < c->n)
 		vb_warn("only %d song%s left to choose from", got, got == 1 ? "" : "s");
 	if (!header_done && vb_csv_write_row(stdout, head, 10))
-		vb_fatal(VB_EXIT_DATA, "write error: %s", vb_err_msg());
+		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	header_done = 1;
 	for (int i = 0; i < got; i++) {
 		const struct vb_song *s = &cat->song[it[i].song];
@@ -337,7 +337,7 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 		for (int k = 0; k < 7; k++)
 			free(cp[k]);
 		if (bad)
-			vb_fatal(VB_EXIT_DATA, "write error: %s", vb_err_msg());
+			vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 		if (shown)
 			shown[it[i].song] = 1;
 	}
