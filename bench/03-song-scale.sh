@@ -1,0 +1,56 @@
+#!/bin/sh
+# song-scale against pandas 1.5 + scikit-learn 1.2 StandardScaler doing the
+# same job on the full TidyTuesday catalogue (read the gzip file, drop rows
+# without id or name, keep the first row of each id, standardise 11 features,
+# write CSV).  Runs interleaved, medians of RUNS; peak RSS from /usr/bin/time.
+# Also checks the agreement: same rows, z values within 1e-6.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-7}
+PY=/usr/bin/python3
+SRC=${VB_DATA:-../shared/data}/spotify/spotify_songs.csv.gz
+if [ ! -e "$SRC" ]; then
+	echo "### song-scale: skipped (no $SRC)"
+	exit 0
+fi
+[ -x bin/song-scale ] || { echo "bench: bin/song-scale not built (make)" >&2; exit 2; }
+W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+# agreement (one run each)
+bin/song-scale "$SRC" > "$W/vb.csv"
+$PY bench/03-song-scale-peer.py "$SRC" "$W/py.csv"
+agree=$($PY - "$W/vb.csv" "$W/py.csv" <<'PYEOF'
+import sys
+import numpy as np, pandas as pd
+a = pd.read_csv(sys.argv[1], keep_default_na=False)
+b = pd.read_csv(sys.argv[2], keep_default_na=False)
+z = [c for c in a.columns if c.startswith('z_')]
+same = len(a) == len(b) and (a['id'] == b['id']).all() and list(a.columns) == list(b.columns)
+d = float(np.abs(a[z].values - b[z].values).max()) if same else float('inf')
+print('%s %d %.2g' % ('yes' if same and d <= 1e-6 else 'NO', len(a), d))
+PYEOF
+)
+set -- $agree
+
+i=0
+: > "$W/t.vb"; : > "$W/t.py"
+while [ $i -lt "$RUNS" ]; do
+	/usr/bin/time -f "%e %M" -o "$W/one" bin/song-scale "$SRC" > "$W/vb.csv"
+	cat "$W/one" >> "$W/t.vb"
+	/usr/bin/time -f "%e %M" -o "$W/one" $PY bench/03-song-scale-peer.py "$SRC" "$W/py.csv"
+	cat "$W/one" >> "$W/t.py"
+	i=$((i + 1))
+done
+med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
+vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
+echo "### song-scale: clean and standardise the TidyTuesday catalogue ($2 songs kept)"
+echo
+echo "| program | median wall s ($RUNS runs) | peak RSS MiB | speed-up | memory |"
+echo "|---|---|---|---|---|"
+awk -v p="$pyt" -v m="$pym" 'BEGIN { printf "| pandas 1.5 + StandardScaler | %.3f | %.1f | 1.00x | 1.00x |\n", p, m / 1024 }'
+awk -v p="$pyt" -v t="$vbt" -v m="$vbm" -v pm="$pym" 'BEGIN { printf "| song-scale | %.3f | %.1f | %.2fx | %.3fx |\n", t, m / 1024, p / t, m / pm }'
+echo
+echo "Agreement: same $2 rows and columns, z values max |diff| $3 (<= 1e-6): $1"
+[ "$1" = yes ]
