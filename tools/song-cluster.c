@@ -373,7 +373,7 @@ static void put_field(FILE *f, const char *s, int first)
 	if (!first)
 		putc(',', f);
 	if (vb_csv_write_field(f, s) < 0)
-		vb_fatal(VB_EXIT_DATA, "write error: %s", vb_err_msg());
+		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 }
 
 static void write_songs(const struct table *t, const int *cl, const char *const *moodname,
@@ -486,6 +486,7 @@ static void choose_k(const double *X, long n, int d)
 		vb_kmeans_free(&km);
 	}
 	vb_progress("k-means", nk, nk);
+	openblas_set_num_threads(vb_opt.threads);
 	if (vb_silhouette(X, n, d, nk, (const int *const *)labs, ks, cmd.sample, vb_opt.seed, sil) < 0)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	fputs("k,inertia,silhouette\n", stdout);
@@ -555,7 +556,10 @@ int main(int argc, char **argv)
 
 	vb_cli_init(argc, argv);
 	parse_cmdline(argc, argv);
-	openblas_set_num_threads(vb_opt.threads);
+	/* PCA and k-means are small BLAS calls: one thread keeps their results
+	 * the same bit for bit whatever --threads says; the silhouette's
+	 * all-pairs distances use the threads. */
+	openblas_set_num_threads(1);
 	memset(&t, 0, sizeof t);
 	in = vb_open_in(cmd.input);
 	read_table(&t, in, strcmp(cmd.input, "-") ? cmd.input : "stdin");
