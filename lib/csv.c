@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -355,14 +356,110 @@ int vb_csv_write_row(FILE *f, const char *const *fields, size_t n)
 	return 0;
 }
 
-char *vb_csv_fmt_double(char *buf, double v)
+/* Shortest digits of 1e-4 <= v < 1e15 in plain decimal notation, exactly,
+ * with 128-bit integers (Steele & White's free-format algorithm as refined
+ * by Burger & Dybvig): v and the half-gaps to its neighbours become r/s,
+ * m+/s and m-/s, and digits are produced until the number so far lies
+ * within the rounding interval of v.  Returns 0 if v is outside the range
+ * (the caller then uses printf). */
+static int fmt_shortest(char *buf, double v)
 {
-	if (isnan(v))
-		return strcpy(buf, "nan");
-	if (isinf(v))
-		return strcpy(buf, v < 0 ? "-inf" : "inf");
-	if (v == 0)
-		return strcpy(buf, signbit(v) ? "-0" : "0");
+	typedef unsigned __int128 u128;
+	uint64_t bits, f;
+	int e, k, n = 0, even, neg = v < 0, pos = 0;
+	u128 r, s, mp, mm;
+	char d[24];
+
+	if (neg)
+		v = -v;
+	if (!(v >= 1e-4 && v < 1e15))
+		return 0;
+	memcpy(&bits, &v, sizeof bits);
+	f = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+	e = (int)((bits >> 52) & 0x7ff) - 1075;  /* v = f * 2^e, -66 <= e <= -3 */
+	even = !(f & 1);
+	if (f == 1ULL << 52) { /* the gap below is half the gap above */
+		r = (u128)f * 4;
+		s = (u128)1 << (2 - e);
+		mp = 2;
+		mm = 1;
+	} else {
+		r = (u128)f * 2;
+		s = (u128)1 << (1 - e);
+		mp = mm = 1;
+	}
+	k = (int)ceil(log10(v));
+	for (int i = 0; i < k; i++)
+		s *= 10;
+	for (int i = 0; i < -k; i++) {
+		r *= 10;
+		mp *= 10;
+		mm *= 10;
+	}
+	/* fix the estimate: the upper end of the interval must be below
+	 * 10^k and at least 10^(k-1) */
+	while (even ? r + mp >= s : r + mp > s) {
+		s *= 10;
+		k++;
+	}
+	while (even ? (r + mp) * 10 < s : (r + mp) * 10 <= s) {
+		r *= 10;
+		mp *= 10;
+		mm *= 10;
+		k--;
+	}
+	for (;;) {
+		int dig = 0, low, high;
+
+		r *= 10;
+		mp *= 10;
+		mm *= 10;
+		while (r >= s) {
+			r -= s;
+			dig++;
+		}
+		low = even ? r <= mm : r < mm;
+		high = even ? r + mp >= s : r + mp > s;
+		if (low && high) /* nearer end; a tie goes to the even digit, as printf */
+			dig += 2 * r > s || (2 * r == s && (dig & 1));
+		else if (high)
+			dig++;
+		if (dig > 9 || n == 17)
+			return 0;
+		d[n++] = (char)('0' + dig);
+		if (low || high)
+			break;
+	}
+	/* v = 0.d[0]d[1]... * 10^k */
+	if (neg)
+		buf[pos++] = '-';
+	if (k <= 0) {
+		buf[pos++] = '0';
+		buf[pos++] = '.';
+		for (int i = 0; i < -k; i++)
+			buf[pos++] = '0';
+		memcpy(buf + pos, d, n);
+		pos += n;
+	} else if (k >= n) {
+		memcpy(buf + pos, d, n);
+		pos += n;
+		for (int i = n; i < k; i++)
+			buf[pos++] = '0';
+	} else {
+		memcpy(buf + pos, d, k);
+		pos += k;
+		buf[pos++] = '.';
+		memcpy(buf + pos, d + k, n - k);
+		pos += n - k;
+	}
+	buf[pos] = 0;
+	return 1;
+}
+
+/* The printf way, for every value: the shortest of %.15g, %.16g, %.17g
+ * that reads back. */
+static char *fmt_printf(char *buf, double v)
+{
 	/* Rounding to 15 significant digits is exact for every normal value
 	 * whose shortest representation has at most 15; otherwise 16, then
 	 * 17.  Subnormals carry fewer digits, so try every precision. */
@@ -372,6 +469,19 @@ char *vb_csv_fmt_double(char *buf, double v)
 			break;
 	}
 	return buf;
+}
+
+char *vb_csv_fmt_double(char *buf, double v)
+{
+	if (isnan(v))
+		return strcpy(buf, "nan");
+	if (isinf(v))
+		return strcpy(buf, v < 0 ? "-inf" : "inf");
+	if (v == 0)
+		return strcpy(buf, signbit(v) ? "-0" : "0");
+	if (fmt_shortest(buf, v))
+		return buf;
+	return fmt_printf(buf, v);
 }
 
 int vb_csv_parse_double(const char *s, double *out)

@@ -284,6 +284,39 @@ static void test_numbers(void)
 	}
 	ok(good, "100000 random doubles read back exactly");
 
+	/* the fast exact path against printf: the shortest of %.15g, %.16g,
+	 * %.17g that reads back, on values of every magnitude */
+	good = 1;
+	for (int i = 0; i < 300000 && good; i++) {
+		char ref[32];
+		uint64_t x;
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		x = s ^ (s >> 31);
+		switch (i % 3) {
+		case 0: v = (double)(x >> 11) / (1ULL << 53) * pow(10, (int)(x % 23) - 6); break;
+		case 1: v = (double)(x % 1000000) / pow(10, (double)(x % 9)); break;
+		default: v = ((double)(x >> 11) / (1ULL << 53) - 0.5) * 8; break;
+		}
+		if (x & (1ULL << 40))
+			v = -v;
+		vb_csv_fmt_double(buf, v);
+		for (int prec = 15; prec <= 17; prec++) {
+			snprintf(ref, sizeof ref, "%.*g", prec, v);
+			if (prec == 17 || strtod(ref, NULL) == v)
+				break;
+		}
+		if (strcmp(buf, ref) && v != 0) {
+			good = 0;
+			printf("# %.17g -> %s, printf %s\n", v, buf, ref);
+		}
+	}
+	ok(good, "300000 doubles formatted exactly as the shortest printf form");
+	fmt_is(2379561369346.90625, "2379561369346.9062");
+	fmt_is(0.5, "0.5");
+	fmt_is(1e-4, "0.0001");
+	fmt_is(99999999999999.98, "99999999999999.98");
+	fmt_is(-122.036, "-122.036");
+
 	ok(vb_csv_parse_double("4.14E-06", &v) == 0 && v == 4.14e-06, "parse 4.14E-06");
 	ok(vb_csv_parse_double("  -1.5 ", &v) == 0 && v == -1.5, "parse with spaces");
 	ok(vb_csv_parse_double("nan", &v) == 0 && isnan(v), "parse nan");
