@@ -356,6 +356,37 @@ int vb_csv_write_row(FILE *f, const char *const *fields, size_t n)
 	return 0;
 }
 
+/* The digit loop of fmt_shortest, for an integer type T wide enough for
+ * 10 * s.  Leaves the digits in d[0..n) or sets n = -1 on a surprise. */
+#define SHORTEST_DIGITS(T)						\
+	do {								\
+		T r_ = (T)r, s_ = (T)s, mp_ = (T)mp, mm_ = (T)mm;	\
+		for (;;) {						\
+			int dig = 0, low, high;				\
+			r_ *= 10;					\
+			mp_ *= 10;					\
+			mm_ *= 10;					\
+			while (r_ >= s_) {				\
+				r_ -= s_;				\
+				dig++;					\
+			}						\
+			low = even ? r_ <= mm_ : r_ < mm_;		\
+			high = even ? r_ + mp_ >= s_ : r_ + mp_ > s_;	\
+			/* nearer end; a tie goes to the even digit, as printf */ \
+			if (low && high)				\
+				dig += 2 * r_ > s_ || (2 * r_ == s_ && (dig & 1)); \
+			else if (high)					\
+				dig++;					\
+			if (dig > 9 || n == 17) {			\
+				n = -1;					\
+				break;					\
+			}						\
+			d[n++] = (char)('0' + dig);			\
+			if (low || high)				\
+				break;					\
+		}							\
+	} while (0)
+
 /* Shortest digits of 1e-4 <= v < 1e15 in plain decimal notation, exactly,
  * with 128-bit integers (Steele & White's free-format algorithm as refined
  * by Burger & Dybvig): v and the half-gaps to its neighbours become r/s,
@@ -365,11 +396,17 @@ int vb_csv_write_row(FILE *f, const char *const *fields, size_t n)
 static int fmt_shortest(char *buf, double v)
 {
 	typedef unsigned __int128 u128;
+	static u128 pow10[20];
 	uint64_t bits, f;
 	int e, k, n = 0, even, neg = v < 0, pos = 0;
 	u128 r, s, mp, mm;
 	char d[24];
 
+	if (!pow10[0]) {
+		pow10[0] = 1;
+		for (int i = 1; i < 20; i++)
+			pow10[i] = pow10[i - 1] * 10;
+	}
 	if (neg)
 		v = -v;
 	if (!(v >= 1e-4 && v < 1e15))
@@ -388,13 +425,14 @@ static int fmt_shortest(char *buf, double v)
 		s = (u128)1 << (1 - e);
 		mp = mm = 1;
 	}
-	k = (int)ceil(log10(v));
-	for (int i = 0; i < k; i++)
-		s *= 10;
-	for (int i = 0; i < -k; i++) {
-		r *= 10;
-		mp *= 10;
-		mm *= 10;
+	/* log10(v) from log2(v) in [e + 52, e + 53); corrected below */
+	k = (int)ceil((e + 52) * 0.30102999566398120);
+	if (k >= 0) {
+		s *= pow10[k];
+	} else {
+		r *= pow10[-k];
+		mp *= pow10[-k];
+		mm *= pow10[-k];
 	}
 	/* fix the estimate: the upper end of the interval must be below
 	 * 10^k and at least 10^(k-1) */
@@ -408,28 +446,13 @@ static int fmt_shortest(char *buf, double v)
 		mm *= 10;
 		k--;
 	}
-	for (;;) {
-		int dig = 0, low, high;
-
-		r *= 10;
-		mp *= 10;
-		mm *= 10;
-		while (r >= s) {
-			r -= s;
-			dig++;
-		}
-		low = even ? r <= mm : r < mm;
-		high = even ? r + mp >= s : r + mp > s;
-		if (low && high) /* nearer end; a tie goes to the even digit, as printf */
-			dig += 2 * r > s || (2 * r == s && (dig & 1));
-		else if (high)
-			dig++;
-		if (dig > 9 || n == 17)
-			return 0;
-		d[n++] = (char)('0' + dig);
-		if (low || high)
-			break;
-	}
+	/* r, m+ and m- stay below s, so 64 bits do when 10 s fits */
+	if (s < (u128)1 << 59)
+		SHORTEST_DIGITS(uint64_t);
+	else
+		SHORTEST_DIGITS(u128);
+	if (n < 0)
+		return 0;
 	/* v = 0.d[0]d[1]... * 10^k */
 	if (neg)
 		buf[pos++] = '-';
