@@ -827,14 +827,15 @@ int main(int argc, char **argv)
 			status = VB_EXIT_DATA;
 			continue;
 		}
-		if (process_input(&c, f, std ? "stdin" : name) < 0) {
-			vb_warn("%s", vb_err_msg());
-			status = VB_EXIT_DATA;
-			if (ferror(stdout))
-				break;
-		}
+		int rc = process_input(&c, f, std ? "stdin" : name);
 		if (!std)
 			fclose(f);
+		if (rc < 0) {
+			status = VB_EXIT_DATA;
+			if (ferror(stdout))
+				break;   /* reported once by vb_close_stdout() */
+			vb_warn("%s", vb_err_msg());
+		}
 	}
 	if (cl.annotate && status == VB_EXIT_OK && write_annotation(&c) < 0) {
 		vb_warn("%s", vb_err_msg());
