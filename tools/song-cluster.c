@@ -293,6 +293,21 @@ static void read_table(struct table *t, FILE *in, const char *name)
 		vb_fatal(VB_EXIT_DATA, "%s: no songs in the input", name);
 }
 
+static void free_table(struct table *t)
+{
+	for (size_t i = 0; i < t->ncol; i++)
+		free(t->head[i]);
+	free(t->head);
+	free(t->echo);
+	free(t->zcol);
+	free(t->rawcol);
+	free(t->rawname);
+	free(t->z);
+	free(t->raw);
+	free(t->text);
+	free(t->row);
+}
+
 /* ------------------------------------------------------------------ */
 
 /* Per-cluster means of the raw features (k x nraw) and sizes. */
@@ -594,6 +609,11 @@ int main(int argc, char **argv)
 	}
 	if (cmd.choose_lo) {
 		choose_k(X, t.n, cmd.pca);
+		if (X != Y)
+			free(X);
+		free(Y);
+		vb_pca_free(&p);
+		free_table(&t);
 		return vb_close_stdout(VB_EXIT_OK);
 	}
 	if (cmd.k > t.n)
@@ -667,5 +687,19 @@ int main(int argc, char **argv)
 		free(mo);
 	}
 	write_songs(&t, cl, moodname, Y, nfit);
+	free(moodname);
+	free(mean);
+	free(size);
+	free(cl);
+	free(order);
+	free(newid);
+	free(mf);
+	free(moodof);
+	vb_kmeans_free(&km);
+	if (X != Y)
+		free(X);
+	free(Y);
+	vb_pca_free(&p);
+	free_table(&t);
 	return vb_close_stdout(VB_EXIT_OK);
 }
