@@ -218,6 +218,9 @@ static int emo_next(struct emo_in *in, long *frame, int *face, double *p)
 	}
 }
 
+/* The one emotions reader of the run (file scope: see cat below). */
+static struct emo_in emo;
+
 static void emo_free(struct emo_in *in)
 {
 	free(in->line);
@@ -293,10 +296,11 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 	static const char *const head[] = { "position", "id", "name", "artist", "genre",
 					    "mood", "valence", "energy", "score", "why" };
 	struct vb_rec_opts o = { c->mode, c->target, (int)c->n, c->spread, -1 };
-	struct vb_rec_item *it = malloc((size_t)c->n * sizeof *it);
+	static struct vb_rec_item *it; /* file scope for the same reason as cat */
 	int got;
 
-	if (!it)
+	free(it);
+	if (!(it = malloc((size_t)c->n * sizeof *it)))
 		vb_fatal(VB_EXIT_DATA, "out of memory");
 	if (c->genre) {
 		for (int g = 0; g < cat->ngenres; g++)
@@ -341,7 +345,6 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 		if (shown)
 			shown[it[i].song] = 1;
 	}
-	free(it);
 	if (fflush(stdout))
 		vb_fatal(VB_EXIT_DATA, "write error: %s", strerror(errno));
 	return got;
@@ -419,19 +422,19 @@ static void follow_frame(const struct cmdline *c, struct follow *fw, const struc
 
 static void follow(const struct cmdline *c, const struct vb_catalog *cat, struct fb_state *fs)
 {
-	struct emo_in in = { 0 };
+	struct emo_in *in = &emo;
 	struct follow fw = { 0 };
-	unsigned char *shown = calloc(cat->n, 1);
+	static unsigned char *shown;
 	long frame;
 	int face;
 	double p[VB_NEMO];
 
-	if (!shown)
+	if (!(shown = calloc(cat->n, 1)))
 		vb_fatal(VB_EXIT_DATA, "out of memory");
 	fw.current = fw.cand = -1;
 	fw.frame = -1;
 	fw.t0 = wall_seconds();
-	while (emo_next(&in, &frame, &face, p)) {
+	while (emo_next(in, &frame, &face, p)) {
 		if (frame != fw.frame) {
 			follow_frame(c, &fw, cat, fs, shown);
 			fw.frame = frame;
@@ -452,7 +455,7 @@ static void follow(const struct cmdline *c, const struct vb_catalog *cat, struct
 		fb_load(c, fs, cat);
 		playlist(c, cat, fs->prof, fw.ema, shown);
 	}
-	emo_free(&in);
+	emo_free(in);
 	free(shown);
 }
 
@@ -460,48 +463,50 @@ static void follow(const struct cmdline *c, const struct vb_catalog *cat, struct
 
 static int record(const struct cmdline *c)
 {
-	struct fb_state fs = { 0 };
-	const char *emo = c->emotion, *path;
+	static struct fb_state rfs;
+	const char *emotion = c->emotion, *path;
 	struct vb_fb_writer *w;
 
 	if (c->songs) { /* check the track is one we know */
 		struct vb_catalog *cat = vb_catalog_load(c->songs);
 		if (!cat)
 			vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
-		if (vb_catalog_find(cat, c->track) < 0)
-			vb_fatal(VB_EXIT_DATA, "no track '%s' in '%s'", c->track, c->songs);
+		long found = vb_catalog_find(cat, c->track);
 		vb_catalog_free(cat);
+		if (found < 0)
+			vb_fatal(VB_EXIT_DATA, "no track '%s' in '%s'", c->track, c->songs);
 	}
-	if (!emo && !isatty(STDIN_FILENO)) { /* the emotion of the last face row */
-		struct emo_in in = { 0 };
+	if (!emotion && !isatty(STDIN_FILENO)) { /* the emotion of the last face row */
 		long frame;
 		int face, last = -1;
 		double p[VB_NEMO];
-		while (emo_next(&in, &frame, &face, p))
+		while (emo_next(&emo, &frame, &face, p))
 			if (face)
 				last = vb_emo_dominant(p);
-		emo_free(&in);
+		emo_free(&emo);
 		if (last >= 0)
-			emo = vb_emo_name(last);
+			emotion = vb_emo_name(last);
 	}
-	path = fb_path(c, &fs);
+	path = fb_path(c, &rfs);
 	if (vb_fb_mkdir_parent(path))
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	if (!(w = vb_fb_open(path)))
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
-	if (vb_fb_append(w, vb_fb_now_ms(), c->track, c->record, emo) || vb_fb_close(w))
+	if (vb_fb_append(w, vb_fb_now_ms(), c->track, c->record, emotion) || vb_fb_close(w))
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	vb_info("recorded %s of '%s' (%s) in '%s'", vb_fb_kind_name(c->record), c->track,
-		emo ? emo : "none", path);
-	fb_free(&fs);
+		emotion ? emotion : "none", path);
+	fb_free(&rfs);
 	return VB_EXIT_OK;
 }
+
+/* File scope, so that what is alive when vb_fatal() exits stays reachable. */
+static struct vb_catalog *cat;
+static struct fb_state fs;
 
 int main(int argc, char **argv)
 {
 	struct cmdline c;
-	struct vb_catalog *cat;
-	struct fb_state fs = { 0 };
 	double p[VB_NEMO] = { 0 };
 
 	vb_cli_init(argc, argv);
@@ -524,18 +529,17 @@ int main(int argc, char **argv)
 		if (c.emotion) {
 			p[vb_emo_lookup(c.emotion)] = 1;
 		} else {
-			struct emo_in in = { 0 };
 			long frame, faces = 0;
 			int face;
 			double q[VB_NEMO];
-			while (emo_next(&in, &frame, &face, q)) {
+			while (emo_next(&emo, &frame, &face, q)) {
 				if (!face)
 					continue;
 				for (int k = 0; k < VB_NEMO; k++)
 					p[k] += q[k];
 				faces++;
 			}
-			emo_free(&in);
+			emo_free(&emo);
 			if (!faces)
 				vb_fatal(VB_EXIT_DATA, "no face in the emotions input");
 			for (int k = 0; k < VB_NEMO; k++)
