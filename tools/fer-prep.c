@@ -38,6 +38,7 @@ struct cmdline {
 	const char *output;      /* NULL or "-": stdout */
 	char *classes[MAXCLASSES];
 	int nclasses;
+	char *classes_buf;       /* the --classes text the names point into */
 	int split;               /* 0..2, or -1 for all */
 	int csv_out;
 	int skip_bad;
@@ -83,6 +84,8 @@ static int set_classes(struct cmdline *cl, const char *arg, struct argp_state *s
 	copy = strdup(arg);
 	if (!copy)
 		vb_fatal(VB_EXIT_DATA, "out of memory");
+	free(cl->classes_buf);
+	cl->classes_buf = copy;
 	if (!*copy || copy[strlen(copy) - 1] == ',' || *copy == ',' || strstr(copy, ",,"))
 		argp_error(st, "invalid --classes '%s': empty class name", arg);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -866,5 +869,6 @@ int main(int argc, char **argv)
 	free(fc.X);
 	free(fc.y);
 	free(fc.usage);
+	free(cl.classes_buf);
 	return vb_close_stdout(VB_EXIT_OK);
 }
