@@ -408,12 +408,16 @@ done:
 int vb_silhouette(const double *X, long n, int d, int nsets, const int *const *labels,
 		  const int *ks, long sample, uint64_t seed, double *out)
 {
-	const long B = 256;
-	long m = (sample > 0 && sample < n) ? sample : n;
+	long m = (sample > 0 && sample < n) ? sample : n, B = 256;
 	long *idx = NULL, *cnt = NULL, kmax = 0, ktot = 0, *off = NULL;
 	int *lab = NULL;
 	double *Y = NULL, *yy = NULL, *D = NULL, *acc = NULL, *score = NULL;
 	int rc = -1;
+
+	/* rows of distances per block: 256, fewer when that would pass 2^25
+	 * doubles (256 MiB) */
+	if (m > 0 && B * m > (1L << 25))
+		B = (1L << 25) / m > 0 ? (1L << 25) / m : 1;
 
 	for (int s = 0; s < nsets; s++) {
 		if (ks[s] < 1)
