@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -559,6 +560,7 @@ void vb_haar_params_init(struct vb_haar_params *p)
 	p->min_neighbors = 3;
 	p->min_w = p->min_h = p->max_w = p->max_h = 0;
 	p->simd = 1;
+	p->threads = 1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1098,6 +1100,106 @@ static int scales_for(const struct vb_haar *c, int w, int h, const struct vb_haa
 	return ns;
 }
 
+/* What every worker of one search shares (read-only while they run). */
+struct search {
+	const struct vb_haar *c;
+	const uint8_t *px;
+	int w, h;
+	ptrdiff_t stride;
+	const float *scales;
+	int ns, S, use_vec;
+	struct scan sc;               /* plain evaluator */
+	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
+	const int *pos_id, *pos_eo;
+	struct rvec *per_scale;       /* hits of each scale */
+	int nthreads;
+	int err;                      /* a worker failed; message in errmsg */
+	char errmsg[VB_ERR_MAX];
+};
+
+struct worker {
+	struct search *s;
+	int id;
+};
+
+/* Search the scales assigned to one worker (those with si % nthreads ==
+ * id, largest images first in turn) with its own buffers. */
+static void *search_worker(void *arg)
+{
+	struct worker *wk = arg;
+	struct search *s = wk->s;
+	const struct vb_haar *c = s->c;
+	int w = s->w, h = s->h, S = s->S;
+	size_t cells = (size_t)S * (h + 2) + 64;
+	uint32_t *sum = calloc(cells, sizeof *sum), *sq = calloc(cells, sizeof *sq);
+	uint32_t *tl = c->tilted ? calloc(cells, sizeof *tl) : NULL;
+	uint32_t *pre = c->tilted ? malloc(((size_t)w + 1) * sizeof *pre) : NULL;
+	uint32_t *diag = c->tilted ? malloc(2 * ((size_t)w + h + 2) * sizeof *diag) : NULL;
+	uint8_t *img = malloc((size_t)w * h + 16);
+	int *hits = malloc(((size_t)w + 16) * sizeof(int));
+
+	if (!sum || !sq || !img || !hits || (c->tilted && (!tl || !pre || !diag))) {
+		vb_err_set("out of memory");
+		goto fail;
+	}
+	for (int si = wk->id; si < s->ns; si += s->nthreads) {
+		struct rvec *out = &s->per_scale[si];
+		float sc = s->scales[si];
+		int sw = (int)lrintf((float)w / sc), sh = (int)lrintf((float)h / sc);
+		int ystep = sc >= 2 ? 1 : 2;
+		int wwin = (int)lrintf((float)c->winw * sc), hwin = (int)lrintf((float)c->winh * sc);
+		int nxw = sw + 1 - c->winw, nyw = sh + 1 - c->winh;  /* working size */
+		if (nxw <= 0 || nyw <= 0)
+			continue;
+		if (sw > w)
+			sw = w;
+		if (sh > h)
+			sh = h;
+		if (resize_exact(s->px, w, h, s->stride, img, sw, sh) < 0)
+			goto fail;
+		int eo = s->use_vec && ystep == 2;
+		integrals(img, sw, sh, S, eo ? s->pos_eo : s->pos_id, sum, sq);
+		if (c->tilted)
+			tilted_integral(img, sw, sh, S, tl, pre, diag);
+		for (int y = 0; y < nyw; y += ystep) {
+			if (s->use_vec) {
+#ifdef HAVE_AVX2_KERNEL
+				int n = eo ? (nxw + 1) / 2 : nxw;
+				int nh = scan_row_avx2(c, eo ? &s->v2 : &s->v1, sum + (size_t)y * S,
+				                       sq + (size_t)y * S, n, hits);
+				for (int k = 0; k < nh; k++) {
+					int x = eo ? 2 * hits[k] : hits[k];
+					if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
+						goto fail;
+				}
+#endif
+				continue;
+			}
+			for (int x = 0; x < nxw; x += ystep) {
+				size_t o = (size_t)y * S + x;
+				int r = run_at(&s->sc, sum + o, sq + o, tl ? tl + o : NULL);
+				if (r > 0 && push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
+					goto fail;
+				if (r == 0)
+					x += ystep;
+			}
+		}
+	}
+	goto done;
+fail:
+	s->err = 1;
+	snprintf(s->errmsg, sizeof s->errmsg, "%s", vb_err_msg());
+done:
+	free(sum);
+	free(sq);
+	free(tl);
+	free(pre);
+	free(diag);
+	free(img);
+	free(hits);
+	return NULL;
+}
+
 static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, ptrdiff_t stride,
                       const struct vb_haar_params *p, struct rvec *out)
 {
@@ -1107,42 +1209,38 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 
 	if (ns <= 0)
 		return ns;
-	int use_vec = p->simd && cpu_has_avx2() && c->type == FT_HAAR && c->stumps && !c->tilted;
+	struct search s = { .c = c, .px = px, .w = w, .h = h, .stride = stride,
+	                    .scales = scales, .ns = ns };
+	s.use_vec = p->simd && cpu_has_avx2() && c->type == FT_HAAR && c->stumps && !c->tilted;
 	/* one row stride for every level: both layouts fit */
-	int S = 2 * ((w + 2) / 2 + 16);
-	size_t cells = (size_t)S * (h + 2) + 64;
-	uint32_t *sum = malloc(cells * sizeof *sum), *sq = malloc(cells * sizeof *sq);
-	uint32_t *tl = c->tilted ? malloc(cells * sizeof *tl) : NULL;
-	uint32_t *pre = c->tilted ? malloc(((size_t)w + 1) * sizeof *pre) : NULL;
-	uint32_t *diag = c->tilted ? malloc(2 * ((size_t)w + h + 2) * sizeof *diag) : NULL;
-	uint8_t *img = malloc((size_t)w * h + 16);
+	s.S = 2 * ((w + 2) / 2 + 16);
+	int S = s.S;
 	int *pos_id = malloc(((size_t)w + 1) * sizeof(int)), *pos_eo = malloc(((size_t)w + 1) * sizeof(int));
-	int *hits = malloc(((size_t)w + 16) * sizeof(int));
-	struct scan sc = {.c = c, .S = S};
-	struct vcascade v1 = {0}, v2 = {0};
-
-	if (!sum || !sq || !img || !pos_id || !pos_eo || !hits || (c->tilted && (!tl || !pre || !diag))) {
+	s.per_scale = calloc((size_t)ns, sizeof *s.per_scale);
+	s.sc.c = c;
+	s.sc.S = S;
+	s.pos_id = pos_id;
+	s.pos_eo = pos_eo;
+	if (!pos_id || !pos_eo || !s.per_scale) {
 		vb_err_set("out of memory");
 		goto done;
 	}
-	memset(sum, 0, cells * sizeof *sum);
-	memset(sq, 0, cells * sizeof *sq);
 	for (int x = 0; x <= w; x++) {
 		pos_id[x] = x;
 		pos_eo[x] = (x & 1) ? S / 2 + x / 2 : x / 2;
 	}
-	if (use_vec) {
-		if (build_vstumps(c, S, 0, &v1) < 0 || build_vstumps(c, S, S / 2, &v2) < 0)
+	if (s.use_vec) {
+		if (build_vstumps(c, S, 0, &s.v1) < 0 || build_vstumps(c, S, S / 2, &s.v2) < 0)
 			goto done;
 	} else {
-		sc.of = malloc((size_t)c->nfeats * sizeof *sc.of);
-		if (!sc.of) {
+		s.sc.of = malloc((size_t)c->nfeats * sizeof *s.sc.of);
+		if (!s.sc.of) {
 			vb_err_set("out of memory");
 			goto done;
 		}
 		for (int i = 0; i < c->nfeats; i++) {
 			const struct feat *f = &c->feats[i];
-			struct ofeat *o = &sc.of[i];
+			struct ofeat *o = &s.sc.of[i];
 			memset(o, 0, sizeof *o);
 			if (c->type == FT_LBP) {
 				int bx = f->r[0][0], by = f->r[0][1], bw = f->r[0][2], bh = f->r[0][3];
@@ -1163,65 +1261,64 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 				}
 			}
 		}
-		rect_ofs(sc.nofs, 1, 1, c->winw - 2, c->winh - 2, S);
+		rect_ofs(s.sc.nofs, 1, 1, c->winw - 2, c->winh - 2, S);
 	}
 
-	for (int si = 0; si < ns; si++) {
-		float s = scales[si];
-		int sw = (int)lrintf((float)w / s), sh = (int)lrintf((float)h / s);
-		int ystep = s >= 2 ? 1 : 2;
-		int wwin = (int)lrintf((float)c->winw * s), hwin = (int)lrintf((float)c->winh * s);
-		int nxw = sw + 1 - c->winw, nyw = sh + 1 - c->winh;  /* working size */
-		if (nxw <= 0 || nyw <= 0)
-			continue;
-		if (sw > w)
-			sw = w;
-		if (sh > h)
-			sh = h;
-		if (resize_exact(px, w, h, stride, img, sw, sh) < 0)
-			goto done;
-		int eo = use_vec && ystep == 2;
-		integrals(img, sw, sh, S, eo ? pos_eo : pos_id, sum, sq);
-		if (c->tilted)
-			tilted_integral(img, sw, sh, S, tl, pre, diag);
-		for (int y = 0; y < nyw; y += ystep) {
-			if (use_vec) {
-#ifdef HAVE_AVX2_KERNEL
-				int n = eo ? (nxw + 1) / 2 : nxw;
-				int nh = scan_row_avx2(c, eo ? &v2 : &v1, sum + (size_t)y * S, sq + (size_t)y * S, n, hits);
-				for (int k = 0; k < nh; k++) {
-					int x = eo ? 2 * hits[k] : hits[k];
-					if (push(out, (int)lrintf((float)x * s), (int)lrintf((float)y * s), wwin, hwin) < 0)
-						goto done;
-				}
-#endif
-				continue;
-			}
-			for (int x = 0; x < nxw; x += ystep) {
-				size_t o = (size_t)y * S + x;
-				int r = run_at(&sc, sum + o, sq + o, tl ? tl + o : NULL);
-				if (r > 0 && push(out, (int)lrintf((float)x * s), (int)lrintf((float)y * s), wwin, hwin) < 0)
-					goto done;
-				if (r == 0)
-					x += ystep;
-			}
-		}
+	/* threads over scales: worth it only for a large enough image */
+	int nt = p->threads > 1 ? p->threads : 1;
+	if (nt > ns)
+		nt = ns;
+	if ((int64_t)w * h < 160 * 120)
+		nt = 1;
+	s.nthreads = nt;
+	struct worker wk[64];
+	pthread_t tid[64];
+	int started = 0;
+	if (nt > 64)
+		nt = s.nthreads = 64;
+	for (int t = 0; t < nt; t++)
+		wk[t] = (struct worker){ &s, t };
+	for (int t = 1; t < nt; t++) {
+		if (pthread_create(&tid[t], NULL, search_worker, &wk[t]) != 0)
+			break;
+		started = t;
 	}
+	if (started < nt - 1) {
+		/* could not start them all: run the rest here */
+		for (int t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		s.nthreads = 1;
+		for (int si = 0; si < ns; si++)
+			s.per_scale[si].n = 0;
+		wk[0].id = 0;
+		search_worker(&wk[0]);
+	} else {
+		search_worker(&wk[0]);
+		for (int t = 1; t < nt; t++)
+			pthread_join(tid[t], NULL);
+	}
+	if (s.err) {
+		vb_err_set("%s", s.errmsg);
+		goto done;
+	}
+	for (int si = 0; si < ns; si++)
+		for (int k = 0; k < s.per_scale[si].n; k++) {
+			const struct vb_rect *r = &s.per_scale[si].r[k];
+			if (push(out, r->x, r->y, r->w, r->h) < 0)
+				goto done;
+		}
 	rc = 0;
 done:
+	if (s.per_scale)
+		for (int si = 0; si < ns; si++)
+			free(s.per_scale[si].r);
+	free(s.per_scale);
 	free(scales);
-	free(sum);
-	free(sq);
-	free(tl);
-	free(pre);
-	free(diag);
-	free(img);
 	free(pos_id);
 	free(pos_eo);
-	free(hits);
-	free(sc.of);
-	free(v1.st);
-	free(v2.st);
+	free(s.sc.of);
+	free(s.v1.st);
+	free(s.v2.st);
 	return rc;
 }
 

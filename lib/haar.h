@@ -49,6 +49,7 @@ struct vb_haar_params {
 	int max_w, max_h;      /* default 0 */
 	int simd;              /* 1 (default): vector code when the CPU has it;
 	                          0: the plain reference evaluator */
+	int threads;           /* scales searched in parallel; default 1 */
 };
 
 /* Fill p with the defaults above. */

@@ -85,6 +85,7 @@ static int search_near(struct vb_tracker *t, const uint8_t *px, int w, int h, pt
 	if (x1 - x0 < ww || y1 - y0 < wh)
 		return 0;
 	struct vb_haar_params p = t->p;
+	p.threads = 1;   /* a small window: not worth threads */
 	p.min_w = (int)floor(old->w * 0.75);
 	p.min_h = (int)floor(old->h * 0.75);
 	p.max_w = (int)ceil(old->w * 4.0 / 3);

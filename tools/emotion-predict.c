@@ -199,6 +199,7 @@ static void parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	cl->redetect = 8;
 	argp_parse(&argp, argc, argv, 0, 0, cl);
 	cl->smooth = cl->smooth_seconds ? cl->smooth_arg * cl->fps : cl->smooth_arg;
+	cl->hp.threads = vb_opt.threads;
 }
 
 /* The shipped model: ../models next to the program (a build tree), else
