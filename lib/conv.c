@@ -18,17 +18,22 @@ struct conv {
 	int relu;   /* a fused ReLU follows */
 	int full;   /* stride 1, odd k, 'same': dx is a convolution of dy */
 	float *wt;  /* full: W transposed and flipped, in x (out * k * k) */
+	int band;   /* output rows per im2col band */
+	int dband;  /* full: input rows per band of the dx convolution */
 };
 
-/* The column matrix of one image: col[(c*k + i)*k + j][oy*ow + ox] =
- * x[c][oy*s - pad + i][ox*s - pad + j], zero outside the image. */
-static void im2col(const float *x, int C, int H, int W, int k, int s, int pad, int OH,
-                   int OW, float *col)
+/* Rows [r0, r1) of the output's column matrix for one image:
+ * col[(c*k + i)*k + j][(oy - r0)*ow + ox] = x[c][oy*s - pad + i][ox*s - pad + j],
+ * zero outside the image.  Working in bands of output rows keeps the
+ * column matrix in the L2 cache for the sgemm that reads it. */
+static void im2col_rows(const float *x, int C, int H, int W, int k, int s, int pad, int OW,
+                        int r0, int r1, float *col)
 {
+	int nr = r1 - r0;
 	for (int c = 0; c < C; c++)
 		for (int i = 0; i < k; i++)
 			for (int j = 0; j < k; j++) {
-				float *row = col + ((long)(c * k + i) * k + j) * OH * OW;
+				float *row = col + ((long)(c * k + i) * k + j) * nr * OW;
 				const float *xc = x + (long)c * H * W;
 				/* ox range with 0 <= ox*s - pad + j < W */
 				int lo = 0, hi = OW;
@@ -36,8 +41,8 @@ static void im2col(const float *x, int C, int H, int W, int k, int s, int pad, i
 					lo++;
 				while (hi > lo && (hi - 1) * s - pad + j >= W)
 					hi--;
-				for (int oy = 0; oy < OH; oy++) {
-					float *r = row + (long)oy * OW;
+				for (int oy = r0; oy < r1; oy++) {
+					float *r = row + (long)(oy - r0) * OW;
 					int iy = oy * s - pad + i;
 					if (iy < 0 || iy >= H) {
 						memset(r, 0, sizeof(float) * OW);
@@ -55,6 +60,19 @@ static void im2col(const float *x, int C, int H, int W, int k, int s, int pad, i
 						r[ox] = 0;
 				}
 			}
+}
+
+/* Output rows per band: about 48K floats of column matrix, at least ~96
+ * columns so that the sgemm stays efficient. */
+static int band_rows(int K, int OH, int OW)
+{
+	int r = 49152 / (K * OW);
+	int rmin = (96 + OW - 1) / OW;
+	if (r < rmin)
+		r = rmin;
+	if (r < 1)
+		r = 1;
+	return r > OH ? OH : r;
 }
 
 /* The adjoint of im2col: dx (zeroed by the caller) += scattered dcol. */
@@ -113,21 +131,31 @@ static void fwd_gemm(void *arg, int tid, long lo, long hi)
 	for (long n = lo; n < hi; n++) {
 		const float *x = j->x + n * isz;
 		float *y = j->y + n * osz;
-		const float *cm = x;
-		if (!c->direct) {
-			im2col(x, l->in.c, l->in.h, l->in.w, c->k, c->stride, c->pad, l->out.h,
-			       l->out.w, col);
-			cm = col;
-		}
 		if (b)
 			for (int o = 0; o < l->out.c; o++)
 				for (int p = 0; p < c->P; p++)
 					y[(long)o * c->P + p] = b[o];
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->out.c, c->P, c->K, 1.0f,
-		            w, c->K, cm, c->P, b ? 1.0f : 0.0f, y, c->P);
-		if (c->relu)
-			for (long p = 0; p < osz; p++)
-				y[p] = vb_relu1(y[p]);
+		int OW = l->out.w, R = c->direct ? l->out.h : c->band;
+		for (int r0 = 0; r0 < l->out.h; r0 += R) {
+			int r1 = r0 + R < l->out.h ? r0 + R : l->out.h, nc = (r1 - r0) * OW;
+			const float *cm = x + (long)r0 * OW;
+			int ldb = c->P;
+			if (!c->direct) {
+				im2col_rows(x, l->in.c, l->in.h, l->in.w, c->k, c->stride, c->pad, OW, r0,
+				            r1, col);
+				cm = col;
+				ldb = nc;
+			}
+			float *yb = y + (long)r0 * OW;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->out.c, nc, c->K, 1.0f,
+			            w, c->K, cm, ldb, b ? 1.0f : 0.0f, yb, c->P);
+			if (c->relu)
+				for (int o = 0; o < l->out.c; o++) {
+					float *yr = yb + (long)o * c->P;
+					for (int p = 0; p < nc; p++)
+						yr[p] = vb_relu1(yr[p]);
+				}
+		}
 	}
 }
 
@@ -148,20 +176,26 @@ static void bwd_gemm(void *arg, int tid, long lo, long hi)
 	float *gb = c->bias ? tgrad(l->param[1], tid) : NULL;
 	long isz = (long)l->in.c * l->in.h * l->in.w, osz = (long)l->out.c * c->P;
 	float *col = (float *)j->net->tscratch[tid];
-	float *dcol = col + (long)c->K * c->P;
+	float *dcol = col + (long)c->K * c->band * l->out.w;
+	int OW = l->out.w;
 	for (long n = lo; n < hi; n++) {
 		const float *x = j->x + n * isz;
 		const float *dy = j->dy + n * osz;
-		const float *cm = x;
 		if (c->relu)
 			relu_mask((float *)dy, j->y + n * osz, osz);
-		if (!c->direct) {
-			im2col(x, l->in.c, l->in.h, l->in.w, c->k, c->stride, c->pad, l->out.h,
-			       l->out.w, col);
-			cm = col;
+		if (c->direct) {
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->out.c, c->K, c->P, 1.0f,
+			            dy, c->P, x, c->P, 1.0f, gw, c->K);
+		} else {
+			for (int r0 = 0; r0 < l->out.h; r0 += c->band) {
+				int r1 = r0 + c->band < l->out.h ? r0 + c->band : l->out.h;
+				int nc = (r1 - r0) * OW;
+				im2col_rows(x, l->in.c, l->in.h, l->in.w, c->k, c->stride, c->pad, OW, r0,
+				            r1, col);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->out.c, c->K, nc,
+				            1.0f, dy + (long)r0 * OW, c->P, col, nc, 1.0f, gw, c->K);
+			}
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, l->out.c, c->K, c->P, 1.0f,
-		            dy, c->P, cm, c->P, 1.0f, gw, c->K);
 		if (gb)
 			for (int o = 0; o < l->out.c; o++) {
 				const float *r = dy + (long)o * c->P;
@@ -181,15 +215,19 @@ static void bwd_gemm(void *arg, int tid, long lo, long hi)
 		if (c->full) {
 			/* dx = dy convolved with the flipped kernels: one sgemm of
 			 * depth out*k*k, no scatter */
-			int Ko = l->out.c * c->k * c->k;
-			im2col(dy, l->out.c, l->out.h, l->out.w, c->k, 1, c->pad, l->in.h, l->in.w,
-			       dcol);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->in.c, c->P, Ko, 1.0f,
-			            c->wt, Ko, dcol, c->P, 0.0f, dx, c->P);
+			int Ko = l->out.c * c->k * c->k, W = l->in.w;
+			for (int r0 = 0; r0 < l->in.h; r0 += c->dband) {
+				int r1 = r0 + c->dband < l->in.h ? r0 + c->dband : l->in.h;
+				int nc = (r1 - r0) * W;
+				im2col_rows(dy, l->out.c, l->out.h, l->out.w, c->k, 1, c->pad, W, r0, r1,
+				            dcol);
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l->in.c, nc, Ko, 1.0f,
+				            c->wt, Ko, dcol, nc, 0.0f, dx + (long)r0 * W, c->P);
+			}
 			continue;
 		}
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, c->K, c->P, l->out.c, 1.0f,
-		            w, c->K, dy, c->P, 0.0f, dcol, c->P);
+		            w, c->K, dy, c->P, 0.0f, dcol, c->P); /* whole image: col2im */
 		memset(dx, 0, sizeof(float) * isz);
 		col2im(dcol, l->in.c, l->in.h, l->in.w, c->k, c->stride, c->pad, l->out.h,
 		       l->out.w, dx);
@@ -315,7 +353,9 @@ static size_t conv_scratch(const struct vb_layer *l)
 	if (c->depthwise)
 		return 0;
 	size_t ko = (size_t)l->out.c * c->k * c->k;
-	return sizeof(float) * ((size_t)c->K + (ko > (size_t)c->K ? ko : (size_t)c->K)) * c->P;
+	size_t colsz = (size_t)c->K * c->band * l->out.w;
+	size_t dsz = c->full ? ko * c->dband * l->in.w : (size_t)c->K * c->P;
+	return sizeof(float) * (colsz + dsz);
 }
 
 static void conv_free(struct vb_layer *l)
@@ -368,6 +408,8 @@ int vb_conv_init(struct vb_layer *l, int filters, int k, int stride, enum vb_pad
 	c->direct = k == 1 && stride == 1 && p == 0;
 	l->st = c;
 	c->full = !depthwise && !c->direct && stride == 1 && k % 2 == 1 && p == k / 2;
+	c->band = band_rows(c->K, oh, ow);
+	c->dband = band_rows(filters * k * k, l->in.h, l->in.w);
 	if (c->full && !(c->wt = malloc(sizeof(float) * (size_t)filters * l->in.c * k * k)))
 		return vb_err_set("out of memory");
 	l->ops = &conv_ops;
