@@ -1,0 +1,106 @@
+#!/bin/sh
+# emotion-predict against OpenCV 4.6 (+ PyTorch 1.13 for the network), one
+# thread each, on the shared photographs resized to 640x480:
+#  1. face detection per frame (same cascade and parameters; the peer's time
+#     is detectMultiScale alone, ours the detection time -v reports, and our
+#     whole process per frame, decoding included);
+#  2. a full frame to emotion rows (decode, detect, crop, classify) - the
+#     peer's loop time inside the process, our whole process;
+#  3. a 640x480 PPM stream made with ffmpeg from the photos (30 frames per
+#     photo), frames per second; ours with tracking (whole-frame search every
+#     8 frames, near the last faces in between), the peer searching every
+#     frame.
+# Runs interleaved, medians of RUNS; peak RSS from /usr/bin/time.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+PY=/usr/bin/python3
+DATA=${VB_DATA:-../shared/data}
+CASC=$DATA/cascades/haarcascade_frontalface_default.xml
+if [ ! -d "$DATA/faces" ] || [ ! -f "$CASC" ]; then
+	echo "### emotion-predict: skipped (no $DATA/faces)"
+	exit 0
+fi
+[ -x bin/emotion-predict ] || { echo "bench: bin/emotion-predict not built (make)" >&2; exit 2; }
+W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+# frames: every photograph resized to 640x480
+mkdir "$W/f"
+$PY - "$DATA/faces" "$W/f" <<'EOF'
+import glob, os, sys, cv2
+for i, p in enumerate(sorted(glob.glob(sys.argv[1] + '/*/*'))):
+    if p.lower().endswith(('.jpg', '.jpeg', '.png')):
+        im = cv2.resize(cv2.imread(p), (640, 480), interpolation=cv2.INTER_AREA)
+        cv2.imwrite(f'{sys.argv[2]}/{i:03d}.jpg', im, [cv2.IMWRITE_JPEG_QUALITY, 92])
+EOF
+NF=$(ls "$W/f" | wc -l)
+# the stream: a video of four photographs with faces, 30 frames each
+mkdir "$W/v"
+i=0
+for f in 001 005 016 024; do
+	cp "$W/f/$f.jpg" "$W/v/$(printf %03d $i).jpg" 2>/dev/null || true
+	i=$((i + 1))
+done
+ffmpeg -loglevel error -framerate 1 -i "$W/v/%03d.jpg" -vf fps=30 -c:v libx264 -pix_fmt yuv420p "$W/v.mp4"
+ffmpeg -loglevel error -i "$W/v.mp4" -f image2pipe -c:v ppm - > "$W/stream.ppm"
+NS=$($PY -c "import sys; d=open(sys.argv[1],'rb').read(); print(d.count(b'P6\n640 480\n255\n'))" "$W/stream.ppm")
+
+# the model: the shipped one, else an untrained network of the same shape
+MODEL=models/fer4.safetensors
+if [ ! -f "$MODEL" ]; then
+	$PY -c "
+import numpy as np
+with open('$W/r.npy', 'wb') as f:
+    np.save(f, np.random.default_rng(1).integers(0, 256, (64, 48, 48), dtype=np.uint8))
+    np.save(f, np.arange(64) % 4)"
+	bin/emotion-train --arch models/vibify.yaml --epochs 1 --no-augment --threads 1 --no-run-dir -q \
+		-o "$W/m.safetensors" "$W/r.npy"
+	MODEL=$W/m.safetensors
+	note="(no models/fer4.safetensors: an untrained network of the same architecture)"
+else
+	note="(models/fer4.safetensors)"
+fi
+EP="bin/emotion-predict --threads 1 --cascade $CASC"
+
+: > "$W/d.py"; : > "$W/d.vb"; : > "$W/u.py"; : > "$W/u.vb"; : > "$W/s.py"; : > "$W/s.vb"
+r=0
+while [ "$r" -lt "$RUNS" ]; do
+	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py detect "$CASC" "$W"/f/*.jpg > "$W/o"
+	echo "$(sed 's/.*ms_per_frame=\([0-9.]*\).*/\1/' "$W/o") $(cat "$W/t")" >> "$W/d.py"
+	/usr/bin/time -f "%e %M" -o "$W/t" $EP --detect-only -v "$W"/f/*.jpg > /dev/null 2> "$W/e"
+	echo "$(sed -n 's/.*detection \([0-9.]*\) ms, classification.*/\1/p' "$W/e" | tail -1) $(cat "$W/t")" >> "$W/d.vb"
+
+	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py full "$CASC" "$W"/f/*.jpg > "$W/o"
+	echo "$(sed 's/.*ms_per_frame=\([0-9.]*\).*/\1/' "$W/o") $(cat "$W/t")" >> "$W/u.py"
+	/usr/bin/time -f "%e %M" -o "$W/t" $EP -m "$MODEL" "$W"/f/*.jpg > /dev/null
+	awk -v n="$NF" '{ print $1 * 1000 / n, $0 }' "$W/t" >> "$W/u.vb"
+
+	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py stream "$CASC" "$W/stream.ppm" > "$W/o"
+	echo "$(sed 's/.*ms_per_frame=\([0-9.]*\).*/\1/' "$W/o") $(cat "$W/t")" >> "$W/s.py"
+	/usr/bin/time -f "%e %M" -o "$W/t" $EP -m "$MODEL" < "$W/stream.ppm" > "$W/rows.csv"
+	awk -v n="$NS" '{ print $1 * 1000 / n, $0 }' "$W/t" >> "$W/s.vb"
+	r=$((r + 1))
+done
+
+med() { # FILE COLUMN
+	sort -n -k"$2" "$1" |
+	awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+row() { # LABEL PYFILE VBFILE UNIT
+	p=$(med "$2" 1); v=$(med "$3" 1); pm=$(med "$2" 3); vm=$(med "$3" 3)
+	awk -v l="$1" -v p="$p" -v v="$v" -v pm="$pm" -v vm="$vm" 'BEGIN {
+		printf "| %s | %.2f ms | %.2f ms (%.1f fps) | %.1fx | %.0f / %.0f MiB |\n", l, p, v, 1000 / v, p / v, pm / 1024, vm / 1024 }'
+}
+echo "### emotion-predict: 640x480 frames, one thread each (OpenCV 4.6 + PyTorch 1.13 vs Vibify)"
+echo
+echo "| what (median of $RUNS runs) | OpenCV / Python | emotion-predict | speed-up | peak RSS (peer / ours) |"
+echo "|---|---|---|---|---|"
+row "face detection per frame ($NF photos; ours: detection time)" "$W/d.py" "$W/d.vb"
+awk -v n="$NF" '{ print $2 * 1000 / n, $2, $3 }' "$W/d.vb" > "$W/d2.vb"
+row "face detection per frame, our whole process (decoding, start-up)" "$W/d.py" "$W/d2.vb"
+row "full frame to emotion rows (ours: whole process, decoding included)" "$W/u.py" "$W/u.vb"
+row "PPM stream of $NS frames, tracking (ours: whole process)" "$W/s.py" "$W/s.vb"
+echo
+echo "Model: $note.  Peer times are measured inside the Python process (imports and"
+echo "set-up excluded); ours include everything unless said otherwise."
