@@ -74,7 +74,7 @@ falling() { awk '{ for (i = 2; i <= NF; i++) if ($i >= $(i-1)) { print "no"; exi
 recommend -s "$S" -e sad -m lift -n 20 > "$T/lift.csv"
 is "$(quarters "$T/lift.csv" valence)" "0.266 0.409 0.613 0.734" "lift sad -> happy: valence quarter means"
 is "$(quarters "$T/lift.csv" valence | rising)" yes "lift: valence rises quarter by quarter"
-is "$(csvcol "$T/lift.csv" why | head -1)" "step 1 of 20 from sad toward happy" "lift: why names the step"
+is "$(csvcol "$T/lift.csv" why | sed -n 1p)" "step 1 of 20 from sad toward happy" "lift: why names the step"
 recommend -s "$S" -e angry -m lift -n 20 > "$T/lift2.csv"
 is "$(quarters "$T/lift2.csv" valence | rising)" yes "lift angry -> happy: valence rises"
 recommend -s "$S" -e sad -m lift -t neutral -n 20 > "$T/lift3.csv"

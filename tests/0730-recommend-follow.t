@@ -53,7 +53,10 @@ for i in 0 1 2 3 4 5 6 7; do
 	echo "$i,0,100,80,96,96,0.05,0.05,0.80,0.10,sad" >&3
 	sleep 0.1
 done
-sleep 0.5
+for i in $(seq 50); do # up to 5 s on a busy machine
+	[ "$(wc -l < "$T/live.csv")" -ge 3 ] && break
+	sleep 0.1
+done
 is "$(wc -l < "$T/live.csv" | tr -d ' ')" 3 "live: a playlist printed while the input is still open"
 ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
 t0=$(ticks)
