@@ -69,8 +69,9 @@ static int by_id(const void *a, const void *b)
 }
 
 /* Search the neighbourhood of one face: half its size around it, at sizes
- * from 3/4 to 4/3 of its own.  1 with *out the box nearest the old one, 0
- * when nothing is found there, -1 on error. */
+ * from 1/2 to 2 times its own.  The face was there a frame ago, so every
+ * raw hit overlapping the old box (IoU >= 0.3) counts, and the new box is
+ * their mean.  1 with *out set, 0 when there is no such hit, -1 on error. */
 static int search_near(struct vb_tracker *t, const uint8_t *px, int w, int h, ptrdiff_t stride,
                        const struct vb_rect *old, struct vb_rect *out)
 {
@@ -86,28 +87,33 @@ static int search_near(struct vb_tracker *t, const uint8_t *px, int w, int h, pt
 		return 0;
 	struct vb_haar_params p = t->p;
 	p.threads = 1;   /* a small window: not worth threads */
-	p.min_w = (int)floor(old->w * 0.75);
-	p.min_h = (int)floor(old->h * 0.75);
-	p.max_w = (int)ceil(old->w * 4.0 / 3);
-	p.max_h = (int)ceil(old->h * 4.0 / 3);
+	p.min_w = old->w / 2;
+	p.min_h = old->h / 2;
+	p.max_w = old->w * 2;
+	p.max_h = old->h * 2;
+	p.min_neighbors = 0;
 	struct vb_rect *r;
 	int n = vb_haar_detect(t->c, px + (ptrdiff_t)y0 * stride + x0, x1 - x0, y1 - y0, stride, &p, &r);
 	if (n <= 0)
 		return n;
-	int best = 0;
-	double bi = -1;
+	double sx = 0, sy = 0, sw = 0, sh = 0;
+	int k = 0;
 	for (int i = 0; i < n; i++) {
 		r[i].x += x0;
 		r[i].y += y0;
-		double v = vb_rect_iou(&r[i], old);
-		if (v > bi) {
-			bi = v;
-			best = i;
+		if (vb_rect_iou(&r[i], old) >= 0.3) {
+			sx += r[i].x;
+			sy += r[i].y;
+			sw += r[i].w;
+			sh += r[i].h;
+			k++;
 		}
 	}
-	*out = r[best];
 	free(r);
-	return bi > 0 ? 1 : 0;
+	if (k == 0)
+		return 0;
+	*out = (struct vb_rect){ (int)lrint(sx / k), (int)lrint(sy / k), (int)lrint(sw / k), (int)lrint(sh / k) };
+	return 1;
 }
 
 int vb_tracker_next(struct vb_tracker *t, const uint8_t *px, int w, int h, ptrdiff_t stride,
