@@ -201,7 +201,8 @@ cmd_verify() {
 
 # val KEY FILE: a top-level scalar of a simple YAML file
 val() {
-	[ -f "$2" ] && awk -v k="$1:" '$1 == k { sub(/^[^:]*: */, ""); gsub(/"/, ""); print; exit }' "$2"
+	[ -f "$2" ] || return 0
+	awk -v k="$1:" '$1 == k { sub(/^[^:]*: */, ""); gsub(/"/, ""); print; exit }' "$2"
 }
 
 cmd_runs() {
