@@ -509,11 +509,19 @@ struct pool {
 
 #define CHUNK 64
 
+/* The path of an entry, for messages; in a static per-thread buffer. */
+static const char *entry_path(const struct pool *p, const struct entry *e)
+{
+	static _Thread_local char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "%s/%s", p->root, e->rel);
+	return path;
+}
+
 /* Read a whole regular file, opened through its directory's descriptor
  * when there is one (a shorter path lookup).  A short read means the end
  * of a regular file, which saves a second read and an fstat per file. */
-static int read_file(const struct pool *p, const struct entry *e, const char *path, uint8_t **buf,
-		     size_t *cap, size_t *n)
+static int read_file(const struct pool *p, const struct entry *e, uint8_t **buf, size_t *cap, size_t *n)
 {
 	int dfd = p->w->dirfd[e->dir];
 	const char *base = strrchr(e->rel, '/');
@@ -522,16 +530,16 @@ static int read_file(const struct pool *p, const struct entry *e, const char *pa
 	int fd;
 
 	base = base ? base + 1 : e->rel;
-	fd = dfd >= 0 ? openat(dfd, base, O_RDONLY | O_CLOEXEC) : open(path, O_RDONLY | O_CLOEXEC);
+	fd = dfd >= 0 ? openat(dfd, base, O_RDONLY | O_CLOEXEC) : open(entry_path(p, e), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return vb_err_sys("cannot read '%s'", path);
+		return vb_err_sys("cannot read '%s'", entry_path(p, e));
 	for (;;) {
 		if (len == *cap) {
 			size_t want = *cap ? 2 * *cap : 1 << 16;
 			uint8_t *nb = realloc(*buf, want);
 			if (!nb) {
 				close(fd);
-				return vb_err_set("cannot read '%s': out of memory", path);
+				return vb_err_set("cannot read '%s': out of memory", entry_path(p, e));
 			}
 			*buf = nb;
 			*cap = want;
@@ -540,7 +548,7 @@ static int read_file(const struct pool *p, const struct entry *e, const char *pa
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			vb_err_sys("cannot read '%s'", path);
+			vb_err_sys("cannot read '%s'", entry_path(p, e));
 			close(fd);
 			return -1;
 		}
@@ -556,21 +564,18 @@ static int read_file(const struct pool *p, const struct entry *e, const char *pa
 /* Read, decode and place one image.  0 or -1 with the message set. */
 static int decode_one(struct pool *p, size_t i, struct vb_image_decoder *dec, uint8_t **buf, size_t *cap)
 {
-	char path[PATH_MAX];
 	struct vb_image *img = NULL, *r;
 	size_t n = 0;
 
-	if (snprintf(path, sizeof path, "%s/%s", p->root, p->sel[i]->rel) >= (int)sizeof path)
-		return vb_err_set("'%s/%s': path too long", p->root, p->sel[i]->rel);
-	if (read_file(p, p->sel[i], path, buf, cap, &n))
+	if (read_file(p, p->sel[i], buf, cap, &n))
 		return -1;
 	if (vb_image_decode(dec, *buf, n, VB_IMG_GRAY, &img))
-		return vb_err_prefix("'%s'", path);
+		return vb_err_prefix("'%s'", entry_path(p, p->sel[i]));
 	if (img->w != SIDE || img->h != SIDE) {
 		r = vb_image_resize(img, SIDE, SIDE);
 		vb_image_free(img);
 		if (!r)
-			return vb_err_prefix("'%s'", path);
+			return vb_err_prefix("'%s'", entry_path(p, p->sel[i]));
 		img = r;
 		p->resized[i] = 1;
 	}
