@@ -382,16 +382,23 @@ static void feats_add(struct feats *f, const char *name)
 	f->n++;
 }
 
+static void feats_free(struct feats *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->name[i]);
+	free(f->name);
+	free(f->col);
+	free(f->mean);
+	free(f->std);
+}
+
 static void feats_parse(struct feats *f, const char *list)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = strdup(list), *rest = copy, *t;
 
 	if (!copy)
 		vb_fatal(VB_EXIT_DATA, "out of memory");
-	for (char *p = copy;; p = NULL) {
-		char *t = strtok_r(p, ",", &save);
-		if (!t)
-			break;
+	while ((t = strsep(&rest, ","))) {
 		while (*t == ' ')
 			t++;
 		for (char *e = t + strlen(t); e > t && e[-1] == ' ';)
@@ -447,7 +454,8 @@ static void scaler_load(struct feats *f, const char *path, const struct feats *w
 			sel.mean[i] = f->mean[j];
 			sel.std[i] = f->std[j];
 		}
-		*f = sel;  /* the file's list is left to the exit */
+		feats_free(f);
+		*f = sel;
 	}
 }
 
@@ -726,7 +734,7 @@ int main(int argc, char **argv)
 				vb_warn("feature '%s' is constant: its z values are 0", f.name[i]);
 		}
 		if (c.save_scaler && scaler_save(&f, c.save_scaler, nrows) < 0)
-			return VB_EXIT_DATA;
+			exit(VB_EXIT_DATA);
 		write_header(o, &f);
 		for (size_t j = 0; j < nrows; j++) {
 			const char *t[4];
@@ -743,6 +751,12 @@ int main(int argc, char **argv)
 	free(vals);
 	free(text.p);
 	free(x);
+	free(ids.slot);
+	free(ids.tag);
+	free(na);
+	free(nacopy);
+	feats_free(&f);
+	feats_free(&want);
 	if (o != stdout && vb_close(o, c.output) < 0)
 		return VB_EXIT_DATA;
 	return vb_close_stdout(VB_EXIT_OK);
