@@ -128,6 +128,12 @@ run fer-prep "$T/bad"
 is "$RC" 0 "other files and hidden files are ignored"
 cmp_ok "$OUT" "$T/bad-clean.npy" "ignored files change nothing"
 
+mkdir -p "$T/empty/happy"
+run fer-prep "$T/empty"
+is "$RC" 2 "a tree without images: exit 2"
+is "$(cat "$ERR")" "fer-prep: no image files (<emotion>/<Usage>_<id>.jpg|png) under '$T/empty'" "a tree without images: message"
+run fer-prep --split PublicTest "$T/bad"
+is "$RC" 0 "a tree with no image of the split: exit 0 (0 faces)"
 run fer-prep "$T/no-such-dir/"
 is "$RC" 2 "missing input: exit 2"
 run fer-prep "$T/bad" -o /dev/full

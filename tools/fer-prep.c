@@ -628,6 +628,8 @@ static void read_tree(const struct cmdline *cl, const char *root, struct faces *
 	char msg[VB_ERR_MAX + 64];
 
 	walk_dir(root, "", &w);
+	if (w.n == 0)
+		vb_fatal(VB_EXIT_DATA, "no image files (<emotion>/<Usage>_<id>.jpg|png) under '%s'", root);
 	qsort(w.e, w.n, sizeof *w.e, cmp_entry);
 	/* Name checks: emotion from the parent folder, Usage from the prefix. */
 	for (i = 0; i < w.n; i++) {
