@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,37 +270,47 @@ int vb_fb_mkdir_parent(const char *path)
 
 /* --- reader ------------------------------------------------------------ */
 
-/* A string-interning table: open addressing over FNV-1a hashes. */
+/* A string-interning table: open addressing over FNV-1a hashes; each slot
+ * keeps the hash, so probes rarely compare strings. */
+struct islot {
+	uint32_t hash;
+	uint32_t idx;      /* index + 1, 0 = empty */
+	uint32_t len;
+	const char *str;   /* the name (also in *names) */
+};
+
 struct intern {
 	char ***names;     /* the log's array it fills */
 	size_t *count;
 	size_t cap;        /* names capacity */
-	uint32_t *slot;    /* index + 1, 0 = empty */
+	struct islot *slot;
 	size_t nslot;      /* power of two */
 };
 
-static uint64_t hash_bytes(const char *s, size_t n)
+static uint32_t hash_bytes(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static int intern_grow(struct intern *t)
 {
 	size_t ns = t->nslot ? t->nslot * 2 : 1024;
-	uint32_t *sl = calloc(ns, sizeof *sl);
+	struct islot *sl = calloc(ns, sizeof *sl);
 
 	if (!sl)
 		return -1;
-	for (size_t i = 0; i < *t->count; i++) {
-		const char *s = (*t->names)[i];
-		size_t j = hash_bytes(s, strlen(s)) & (ns - 1);
-		while (sl[j])
+	for (size_t i = 0; i < t->nslot; i++) {
+		size_t j;
+		if (!t->slot[i].idx)
+			continue;
+		j = t->slot[i].hash & (ns - 1);
+		while (sl[j].idx)
 			j = (j + 1) & (ns - 1);
-		sl[j] = (uint32_t)i + 1;
+		sl[j] = t->slot[i];
 	}
 	free(t->slot);
 	t->slot = sl;
@@ -310,16 +321,16 @@ static int intern_grow(struct intern *t)
 /* The index of the n-byte string s, adding it if new; -1 on no memory. */
 static long intern(struct intern *t, const char *s, size_t n)
 {
+	uint32_t h = hash_bytes(s, n);
 	size_t j;
 	char *c;
 
 	if (*t->count * 2 >= t->nslot && intern_grow(t))
 		return -1;
-	j = hash_bytes(s, n) & (t->nslot - 1);
-	while (t->slot[j]) {
-		const char *o = (*t->names)[t->slot[j] - 1];
-		if (!strncmp(o, s, n) && o[n] == 0)
-			return (long)t->slot[j] - 1;
+	j = h & (t->nslot - 1);
+	while (t->slot[j].idx) {
+		if (t->slot[j].hash == h && t->slot[j].len == n && !memcmp(t->slot[j].str, s, n))
+			return (long)t->slot[j].idx - 1;
 		j = (j + 1) & (t->nslot - 1);
 	}
 	if (*t->count == t->cap) {
@@ -335,8 +346,16 @@ static long intern(struct intern *t, const char *s, size_t n)
 	memcpy(c, s, n);
 	c[n] = 0;
 	(*t->names)[*t->count] = c;
-	t->slot[j] = (uint32_t)++*t->count;
+	t->slot[j].hash = h;
+	t->slot[j].len = (uint32_t)n;
+	t->slot[j].str = c;
+	t->slot[j].idx = (uint32_t)++*t->count;
 	return (long)*t->count - 1;
+}
+
+static void intern_free(struct intern *t)
+{
+	free(t->slot);
 }
 
 static int digits(const char *s, int n, int *out)
@@ -486,12 +505,12 @@ bad:
 			log->first_bad_line = line;
 		p = nl + 1;
 	}
-	free(tr.slot);
-	free(em.slot);
+	intern_free(&tr);
+	intern_free(&em);
 	return log;
 nomem:
-	free(tr.slot);
-	free(em.slot);
+	intern_free(&tr);
+	intern_free(&em);
 	vb_fb_log_free(log);
 	vb_err_set("out of memory reading the feedback log");
 	return NULL;
@@ -504,8 +523,15 @@ struct vb_fb_log *vb_fb_read_fd(int fd)
 	char *buf;
 	struct vb_fb_log *log;
 
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0)
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m != MAP_FAILED) {
+			log = vb_fb_parse(m, (size_t)st.st_size);
+			munmap(m, (size_t)st.st_size);
+			return log;
+		}
 		cap = (size_t)st.st_size + 1;
+	}
 	if (!(buf = malloc(cap))) {
 		vb_err_set("out of memory reading the feedback log");
 		return NULL;
