@@ -2,7 +2,7 @@
 
 usage: 05-emotion-predict-peer.py detect CASCADE FRAME...
        05-emotion-predict-peer.py full CASCADE FRAME...
-       05-emotion-predict-peer.py stream CASCADE FILE.ppm
+       05-emotion-predict-peer.py stream CASCADE FILE.ppm [MAXFRAMES]
 
 OpenCV 4.6 on one thread (cv2.setNumThreads(1)), detectMultiScale with its
 defaults; `full` and `stream` also crop each face, shrink it to 48x48 with
@@ -83,8 +83,11 @@ elif mode == 'stream':
     torch, net = network()
     t = time.perf_counter()
     k = 0
+    limit = int(sys.argv[4]) if len(sys.argv) > 4 else 1 << 30
     for g in ppm_frames(sys.argv[3]):
         classify(torch, net, g, cc.detectMultiScale(g))
         k += 1
+        if k == limit:
+            break
     t = time.perf_counter() - t
     print(f'ms_per_frame={t / k * 1e3:.3f} frames={k} fps={k / t:.2f}')

@@ -35,14 +35,14 @@ for i, p in enumerate(sorted(glob.glob(sys.argv[1] + '/*/*'))):
         cv2.imwrite(f'{sys.argv[2]}/{i:03d}.jpg', im, [cv2.IMWRITE_JPEG_QUALITY, 92])
 EOF
 NF=$(ls "$W/f" | wc -l)
-# the stream: a video of four photographs with faces, 30 frames each
+# the stream: a video of four photographs, 60 frames each
 mkdir "$W/v"
 i=0
-for f in 001 005 016 024; do
-	cp "$W/f/$f.jpg" "$W/v/$(printf %03d $i).jpg" 2>/dev/null || true
+for f in $(ls "$W/f" | sed -n '3p;7p;13p;21p'); do
+	cp "$W/f/$f" "$W/v/$(printf %03d $i).jpg"
 	i=$((i + 1))
 done
-ffmpeg -loglevel error -framerate 1 -i "$W/v/%03d.jpg" -vf fps=30 -c:v libx264 -pix_fmt yuv420p "$W/v.mp4"
+ffmpeg -loglevel error -framerate 0.5 -i "$W/v/%03d.jpg" -vf fps=30 -c:v libx264 -pix_fmt yuv420p "$W/v.mp4"
 ffmpeg -loglevel error -i "$W/v.mp4" -f image2pipe -c:v ppm - > "$W/stream.ppm"
 NS=$($PY -c "import sys; d=open(sys.argv[1],'rb').read(); print(d.count(b'P6\n640 480\n255\n'))" "$W/stream.ppm")
 
@@ -63,7 +63,7 @@ else
 fi
 EP="bin/emotion-predict --threads 1 --cascade $CASC"
 
-: > "$W/d.py"; : > "$W/d.vb"; : > "$W/u.py"; : > "$W/u.vb"; : > "$W/s.py"; : > "$W/s.vb"
+: > "$W/d.py"; : > "$W/d.vb"; : > "$W/u.py"; : > "$W/u.vb"; : > "$W/s.py"; : > "$W/s.vb"; : > "$W/n.vb"
 r=0
 while [ "$r" -lt "$RUNS" ]; do
 	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py detect "$CASC" "$W"/f/*.jpg > "$W/o"
@@ -76,10 +76,12 @@ while [ "$r" -lt "$RUNS" ]; do
 	/usr/bin/time -f "%e %M" -o "$W/t" $EP -m "$MODEL" "$W"/f/*.jpg > /dev/null
 	awk -v n="$NF" '{ print $1 * 1000 / n, $0 }' "$W/t" >> "$W/u.vb"
 
-	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py stream "$CASC" "$W/stream.ppm" > "$W/o"
+	/usr/bin/time -f "%e %M" -o "$W/t" $PY bench/05-emotion-predict-peer.py stream "$CASC" "$W/stream.ppm" 40 > "$W/o"
 	echo "$(sed 's/.*ms_per_frame=\([0-9.]*\).*/\1/' "$W/o") $(cat "$W/t")" >> "$W/s.py"
 	/usr/bin/time -f "%e %M" -o "$W/t" $EP -m "$MODEL" < "$W/stream.ppm" > "$W/rows.csv"
 	awk -v n="$NS" '{ print $1 * 1000 / n, $0 }' "$W/t" >> "$W/s.vb"
+	/usr/bin/time -f "%e %M" -o "$W/t" $EP -m "$MODEL" --redetect 1 < "$W/stream.ppm" > /dev/null
+	awk -v n="$NS" '{ print $1 * 1000 / n, $0 }' "$W/t" >> "$W/n.vb"
 	r=$((r + 1))
 done
 
@@ -101,6 +103,8 @@ awk -v n="$NF" '{ print $2 * 1000 / n, $2, $3 }' "$W/d.vb" > "$W/d2.vb"
 row "face detection per frame, our whole process (decoding, start-up)" "$W/d.py" "$W/d2.vb"
 row "full frame to emotion rows (ours: whole process, decoding included)" "$W/u.py" "$W/u.vb"
 row "PPM stream of $NS frames, tracking (ours: whole process)" "$W/s.py" "$W/s.vb"
+row "the same stream, whole frame searched every frame" "$W/s.py" "$W/n.vb"
 echo
 echo "Model: $note.  Peer times are measured inside the Python process (imports and"
-echo "set-up excluded); ours include everything unless said otherwise."
+echo "set-up excluded; the stream peer over its first 40 frames, every frame searched);"
+echo "ours include everything unless said otherwise."
