@@ -34,6 +34,11 @@ cmp_ok "$T/gzpipe.csv" "$D/genres.ok" "reads gzip from a pipe"
 song-scale -o "$T/o.csv" "$D/kaggle.csv"
 cmp_ok "$T/o.csv" "$D/kaggle.ok" "-o FILE"
 
+# a byte-order mark split across pipe reads
+(printf '\357'; sleep 0.2; printf '\273'; sleep 0.2; printf '\277id,name,x\n1,n,2\n2,m,4\n') |
+	song-scale --id-col id --name-col name --features x >"$T/bom.csv"
+is "$(cat "$T/bom.csv" | tr '\n' ' ')" "id,name,artist,genre,x,z_x 1,n,,,2,-1 2,m,,,4,1 " "BOM split across reads"
+
 # features
 run song-scale --features energy,tempo "$D/tidy.csv"
 cmp_ok "$OUT" "$D/tidy-energy-tempo.ok" "--features selects and orders"
