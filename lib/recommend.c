@@ -396,8 +396,7 @@ const char *vb_feat_name(int f)
 	return f >= 0 && f < VB_NFEAT ? feat_names[f] : NULL;
 }
 
-/* Copies of unescaped quoted fields and of keys live in blocks that never
- * move. */
+/* Copies of unescaped quoted fields live in blocks that never move. */
 struct arena_block {
 	struct arena_block *next;
 	size_t used, cap;
@@ -408,7 +407,7 @@ struct cat_priv {
 	char *buf;             /* the whole input (malloc'd or mapped) */
 	size_t len, maplen;    /* maplen > 0: mapped */
 	struct arena_block *blocks;
-	struct strmap ids, artists, genres, keys;
+	struct strmap ids, artists, genres;
 };
 
 static char *arena_alloc(struct cat_priv *pv, size_t n)
@@ -444,7 +443,6 @@ static void priv_free(struct cat_priv *pv)
 	strmap_free(&pv->ids);
 	strmap_free(&pv->artists);
 	strmap_free(&pv->genres);
-	strmap_free(&pv->keys);
 	free(pv);
 }
 
@@ -710,14 +708,13 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 	for (const char *q = sc.p; (q = memchr(q, '\n', (size_t)(sc.end - q))); q++)
 		cap++;
 	if (!(c->song = malloc(cap * sizeof *c->song)) || strmap_reserve(&pv->ids, cap) ||
-	    strmap_reserve(&pv->artists, cap) || strmap_reserve(&pv->keys, cap))
+	    strmap_reserve(&pv->artists, cap))
 		goto nomem;
 	while (sc.p < sc.end) {
 		struct vb_song *s;
 		long line = sc.line, id;
 		int i = 0, r;
 		double v;
-		char *kb;
 
 		if (*sc.p == '\n' || (*sc.p == '\r' && sc.p + 1 < sc.end && sc.p[1] == '\n')) {
 			sc.p += *sc.p == '\n' ? 1 : 2; /* a blank line */
@@ -801,14 +798,6 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 			c->ngenres++;
 		}
 		s->genre_id = (int)id;
-		/* the same recording under another id: same artist and name */
-		if (!(kb = arena_alloc(pv, s->name.n + 12)))
-			goto nomem;
-		memcpy(kb, &s->artist_id, sizeof s->artist_id);
-		memcpy(kb + sizeof s->artist_id, s->name.p, s->name.n);
-		if ((id = strmap_put(&pv->keys, kb, s->name.n + sizeof s->artist_id, (int)c->n)) == -2)
-			goto nomem;
-		s->key = (int)id;
 		if (++c->n > (size_t)INT32_MAX / 2) {
 			vb_err_set("too many songs");
 			goto fail;
@@ -1081,6 +1070,7 @@ enum { WHY_FIT, WHY_LIKED, WHY_ARTIST, WHY_GENRE, WHY_SOUND, WHY_PREF };
 
 struct learned {
 	float gain;        /* exp(sum of the learned terms) */
+	float lg;          /* the sum itself, log(gain) */
 	uint8_t why;       /* the strongest reason among them, or WHY_FIT */
 };
 
@@ -1149,8 +1139,46 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 		t -= W_SKIP_NOW * (sk < 3 ? sk : 3);
 		t -= W_PLAY * (prof->plays[s] < 5 ? prof->plays[s] : 5);
 		L[s].gain = (float)exp(t);
+		L[s].lg = (float)t;
 		L[s].why = (uint8_t)why;
 	}
+}
+
+/* A hash of a song's artist and name: the same recording under another id
+ * hashes the same. */
+static uint64_t song_hash(const struct vb_song *so)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)so->artist_id;
+
+	for (uint32_t i = 0; i < so->name.n; i++)
+		h = (h ^ (unsigned char)so->name.p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The chosen songs by artist and name (open addressing; idx -1 empty). */
+struct chosen {
+	uint64_t *h;
+	long *idx;
+	size_t mask;
+};
+
+/* Add song s unless a song with its artist and name is there: 1 if
+ * added, 0 if already there. */
+static int chosen_add(struct chosen *ch, const struct vb_catalog *c, long s)
+{
+	const struct vb_song *so = &c->song[s];
+	uint64_t h = song_hash(so);
+	size_t j = h & ch->mask;
+
+	for (; ch->idx[j] >= 0; j = (j + 1) & ch->mask) {
+		const struct vb_song *o = &c->song[ch->idx[j]];
+		if (ch->h[j] == h && o->artist_id == so->artist_id && o->name.n == so->name.n &&
+		    !memcmp(o->name.p, so->name.p, so->name.n))
+			return 0;
+	}
+	ch->h[j] = h;
+	ch->idx[j] = s;
+	return 1;
 }
 
 int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
@@ -1160,17 +1188,23 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 	struct learned *L = malloc(c->n * sizeof *L);
 	unsigned char *used = calloc(c->n, 1);
 	int *gcount = calloc((size_t)c->ngenres + 1, sizeof *gcount);
+	struct chosen ch = { 0 };
+	size_t nset = 16;
 	struct vb_point from = vb_emo_mix(p), to = from;
 	const char *tname = NULL;
-	int dom = vb_emo_dominant(p), got = 0, prev_artist = -1;
+	int dom = vb_emo_dominant(p), got = 0, prev_artist = -1, r = 0;
 	const double inv2s2 = 1 / (2 * FIT_SIGMA * FIT_SIGMA);
 
-	if (!L || !used || !gcount) {
-		free(L);
-		free(used);
-		free(gcount);
-		return vb_err_set("out of memory");
+	while (nset < 2 * (size_t)o->n + 2 && nset < 2 * c->n + 2)
+		nset *= 2;
+	ch.h = malloc(nset * sizeof *ch.h);
+	ch.idx = malloc(nset * sizeof *ch.idx);
+	ch.mask = nset - 1;
+	if (!L || !used || !gcount || !ch.h || !ch.idx) {
+		r = vb_err_set("out of memory");
+		goto done;
 	}
+	memset(ch.idx, 0xff, nset * sizeof *ch.idx); /* all -1 */
 	switch (o->mode) {
 	case VB_MODE_LIFT:
 		tname = o->target ? o->target : "happy";
@@ -1183,10 +1217,8 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		break;
 	}
 	if (tname && vb_rec_target(tname, &to)) {
-		free(L);
-		free(used);
-		free(gcount);
-		return -1;
+		r = -1;
+		goto done;
 	}
 	learn_terms(c, prof, p, L);
 	for (int i = 0; i < o->n; i++) {
@@ -1194,28 +1226,38 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		double f = o->n > 1 ? (double)i / (o->n - 1) : 0;
 		double tv = from.valence + f * (to.valence - from.valence);
 		double te = from.energy + f * (to.energy - from.energy);
-		double best = -INFINITY;
-		long bi = -1;
+		double best, logbest;
+		long bi;
 
+again:
+		best = -INFINITY, logbest = -INFINITY, bi = -1;
 		for (size_t s = 0; s < c->n; s++) {
 			const struct vb_song *so = &c->song[s];
-			double dv, de, sc;
-			if (used[so->key] || prof->opinion[s] < 0 || (exclude && exclude[s]) ||
+			double dv, de, d2k, sc;
+			if (used[s] || prof->opinion[s] < 0 || (exclude && exclude[s]) ||
 			    so->artist_id == prev_artist || (o->genre >= 0 && so->genre_id != o->genre))
 				continue;
 			dv = so->valence - tv;
 			de = so->energy - te;
-			sc = exp(-(dv * dv + de * de) * inv2s2) * L[s].gain;
+			d2k = (dv * dv + de * de) * inv2s2;
+			/* the score is at most fit * gain: skip, without exp(),
+			 * a song that cannot beat the best so far */
+			if (d2k > L[s].lg - logbest + 1e-9)
+				continue;
+			sc = exp(-d2k) * L[s].gain;
 			if (o->spread)
 				sc -= W_SPREAD * gcount[so->genre_id];
 			if (sc > best) {
 				best = sc;
 				bi = (long)s;
+				logbest = best > 0 ? log(best) : -INFINITY;
 			}
 		}
 		if (bi < 0)
 			break;
-		used[c->song[bi].key] = 1;
+		used[bi] = 1;
+		if (!chosen_add(&ch, c, bi))
+			goto again; /* the same recording is already in */
 		gcount[c->song[bi].genre_id]++;
 		prev_artist = c->song[bi].artist_id;
 		out[got].song = (size_t)bi;
@@ -1248,8 +1290,11 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		}
 		got++;
 	}
+done:
 	free(L);
 	free(used);
 	free(gcount);
-	return got;
+	free(ch.h);
+	free(ch.idx);
+	return r < 0 ? -1 : got;
 }

@@ -88,8 +88,6 @@ struct vb_song {
 	struct vb_sv id, name, artist, genre, mood;
 	struct vb_sv valence_text, energy_text; /* as written in the input */
 	int artist_id, genre_id;   /* small integers, equal for equal strings */
-	int key;                   /* equal for the same artist and name (the
-				      same recording under several ids) */
 	float valence, energy;
 	float z[VB_NFEAT];         /* features standardised over the catalogue
 				      (0 for a missing column), clipped to +-3 */
