@@ -1144,6 +1144,13 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 	}
 }
 
+/* A candidate of vb_recommend: what the slot loop reads, in 28 bytes. */
+struct cand {
+	float v, e, lg, gain;
+	int32_t artist, genre;
+	int32_t song;      /* index in the catalogue; -1 once used */
+};
+
 /* A hash of a song's artist and name: the same recording under another id
  * hashes the same. */
 static uint64_t song_hash(const struct vb_song *so)
@@ -1186,7 +1193,8 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		 const unsigned char *exclude, struct vb_rec_item *out)
 {
 	struct learned *L = malloc(c->n * sizeof *L);
-	unsigned char *used = calloc(c->n, 1);
+	struct cand *cand = malloc(c->n * sizeof *cand);
+	size_t ncand = 0;
 	int *gcount = calloc((size_t)c->ngenres + 1, sizeof *gcount);
 	struct chosen ch = { 0 };
 	size_t nset = 16;
@@ -1200,7 +1208,7 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 	ch.h = malloc(nset * sizeof *ch.h);
 	ch.idx = malloc(nset * sizeof *ch.idx);
 	ch.mask = nset - 1;
-	if (!L || !used || !gcount || !ch.h || !ch.idx) {
+	if (!L || !cand || !gcount || !ch.h || !ch.idx) {
 		r = vb_err_set("out of memory");
 		goto done;
 	}
@@ -1221,41 +1229,56 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		goto done;
 	}
 	learn_terms(c, prof, p, L);
+	/* the candidates, packed tight: the slot loop below scans them n times */
+	for (size_t s = 0; s < c->n; s++) {
+		const struct vb_song *so = &c->song[s];
+		if (prof->opinion[s] < 0 || (exclude && exclude[s]) ||
+		    (o->genre >= 0 && so->genre_id != o->genre))
+			continue;
+		cand[ncand].v = so->valence;
+		cand[ncand].e = so->energy;
+		cand[ncand].lg = L[s].lg;
+		cand[ncand].gain = L[s].gain;
+		cand[ncand].artist = so->artist_id;
+		cand[ncand].genre = so->genre_id;
+		cand[ncand].song = (int32_t)s;
+		ncand++;
+	}
 	for (int i = 0; i < o->n; i++) {
 		/* iso principle: slot i aims at a point i/(n-1) of the way */
 		double f = o->n > 1 ? (double)i / (o->n - 1) : 0;
 		double tv = from.valence + f * (to.valence - from.valence);
 		double te = from.energy + f * (to.energy - from.energy);
 		double best, logbest;
-		long bi;
+		long bi, bk;
 
 again:
-		best = -INFINITY, logbest = -INFINITY, bi = -1;
-		for (size_t s = 0; s < c->n; s++) {
-			const struct vb_song *so = &c->song[s];
+		best = -INFINITY, logbest = -INFINITY, bi = -1, bk = -1;
+		for (size_t k = 0; k < ncand; k++) {
+			const struct cand *cd = &cand[k];
 			double dv, de, d2k, sc;
-			if (used[s] || prof->opinion[s] < 0 || (exclude && exclude[s]) ||
-			    so->artist_id == prev_artist || (o->genre >= 0 && so->genre_id != o->genre))
+			if (cd->artist == prev_artist || cd->song < 0)
 				continue;
-			dv = so->valence - tv;
-			de = so->energy - te;
+			dv = cd->v - tv;
+			de = cd->e - te;
 			d2k = (dv * dv + de * de) * inv2s2;
 			/* the score is at most fit * gain: skip, without exp(),
 			 * a song that cannot beat the best so far */
-			if (d2k > L[s].lg - logbest + 1e-9)
+			if (d2k > cd->lg - logbest + 1e-9)
 				continue;
-			sc = exp(-d2k) * L[s].gain;
+			sc = exp(-d2k) * cd->gain;
 			if (o->spread)
-				sc -= W_SPREAD * gcount[so->genre_id];
+				sc -= W_SPREAD * gcount[cd->genre];
 			if (sc > best) {
 				best = sc;
-				bi = (long)s;
+				bi = cd->song;
+				bk = (long)k;
 				logbest = best > 0 ? log(best) : -INFINITY;
 			}
 		}
 		if (bi < 0)
 			break;
-		used[bi] = 1;
+		cand[bk].song = -1; /* used */
 		if (!chosen_add(&ch, c, bi))
 			goto again; /* the same recording is already in */
 		gcount[c->song[bi].genre_id]++;
@@ -1292,7 +1315,7 @@ again:
 	}
 done:
 	free(L);
-	free(used);
+	free(cand);
 	free(gcount);
 	free(ch.h);
 	free(ch.idx);
