@@ -980,8 +980,11 @@ static int npy_read_x(struct vb_stats *st, FILE *f, const struct vb_npy_header *
 
 	pv->per_image = per;
 	c->values_per_example = per;
+	/* per-example summaries grow with the data actually read, so a header
+	 * that lies about its size cannot make us allocate for it */
 	if (n > 0 && per > 0) {
-		pv->img = calloc((size_t)n, sizeof *pv->img);
+		pv->cap = 1024;
+		pv->img = calloc(pv->cap, sizeof *pv->img);
 		if (!pv->img)
 			return nomem();
 		pv->nimg = (size_t)n;
@@ -1005,7 +1008,20 @@ static int npy_read_x(struct vb_stats *st, FILE *f, const struct vb_npy_header *
 		}
 		while (i < m) {
 			size_t seg = m - i;
-			struct img *im = pv->img ? &pv->img[img] : NULL;
+			struct img *im = NULL;
+			if (pv->img) {
+				if (img == pv->cap) {
+					struct img *p = realloc(pv->img, 2 * pv->cap * sizeof *p);
+					if (!p) {
+						free(buf);
+						return nomem();
+					}
+					memset(p + pv->cap, 0, pv->cap * sizeof *p);
+					pv->img = p;
+					pv->cap *= 2;
+				}
+				im = &pv->img[img];
+			}
 			double s = 0, ss = 0, mn = INFINITY, mx = -INFINITY;
 			if (per > 0 && seg > (size_t)per - inimg)
 				seg = (size_t)per - inimg;
