@@ -695,27 +695,52 @@ static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
 /* Integral images                                                         */
 
 /* Sum and squared-sum integrals of a w x h image, (w+1) x (h+1) values each
- * in rows of S; column X is stored at pos[X] (identity, or even and odd
- * columns apart).  Unsigned arithmetic: values wrap as OpenCV's int32 do;
- * window differences are still exact. */
-static void integrals(const uint8_t *img, int w, int h, int S, const int *pos,
-                      uint32_t *sum, uint32_t *sq)
+ * in rows of S; with eo, column X is stored at X / 2 when even and at
+ * S / 2 + X / 2 when odd (see the vector evaluator).  Unsigned arithmetic:
+ * values wrap as OpenCV's int32 do; window differences are still exact.
+ * tmp holds 2 * (w + 1) words. */
+static void integrals(const uint8_t *img, int w, int h, int S, int eo,
+                      uint32_t *sum, uint32_t *sq, uint32_t *tmp)
 {
-	for (int x = 0; x <= w; x++)
-		sum[pos[x]] = sq[pos[x]] = 0;
+	uint32_t *a = tmp, *b = tmp + w + 1;   /* row prefix sums, a[X] for X in 0..w */
+	int half = S / 2;
+
+	if (eo) {
+		for (int j = 0; j <= w / 2; j++)
+			sum[j] = sq[j] = 0;
+		for (int j = 0; 2 * j + 1 <= w; j++)
+			sum[half + j] = sq[half + j] = 0;
+	} else {
+		for (int x = 0; x <= w; x++)
+			sum[x] = sq[x] = 0;
+	}
 	for (int y = 0; y < h; y++) {
 		const uint8_t *r = img + (size_t)y * w;
 		const uint32_t *ps = sum + (size_t)y * S, *pq = sq + (size_t)y * S;
 		uint32_t *s = sum + (size_t)(y + 1) * S, *q = sq + (size_t)(y + 1) * S;
-		uint32_t a = 0, b = 0;
-		s[pos[0]] = q[pos[0]] = 0;
+		uint32_t ra = 0, rb = 0;
+		a[0] = b[0] = 0;
 		for (int x = 0; x < w; x++) {
 			uint32_t v = r[x];
-			a += v;
-			b += v * v;
-			int k = pos[x + 1];
-			s[k] = ps[k] + a;
-			q[k] = pq[k] + b;
+			ra += v;
+			rb += v * v;
+			a[x + 1] = ra;
+			b[x + 1] = rb;
+		}
+		if (eo) {
+			for (int j = 0; 2 * j <= w; j++) {
+				s[j] = ps[j] + a[2 * j];
+				q[j] = pq[j] + b[2 * j];
+			}
+			for (int j = 0; 2 * j + 1 <= w; j++) {
+				s[half + j] = ps[half + j] + a[2 * j + 1];
+				q[half + j] = pq[half + j] + b[2 * j + 1];
+			}
+		} else {
+			for (int x = 0; x <= w; x++) {
+				s[x] = ps[x] + a[x];
+				q[x] = pq[x] + b[x];
+			}
 		}
 	}
 }
@@ -1110,7 +1135,6 @@ struct search {
 	int ns, S, use_vec;
 	struct scan sc;               /* plain evaluator */
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
-	const int *pos_id, *pos_eo;
 	struct rvec *per_scale;       /* hits of each scale */
 	int nthreads;
 	int err;                      /* a worker failed; message in errmsg */
@@ -1137,8 +1161,9 @@ static void *search_worker(void *arg)
 	uint32_t *diag = c->tilted ? malloc(2 * ((size_t)w + h + 2) * sizeof *diag) : NULL;
 	uint8_t *img = malloc((size_t)w * h + 16);
 	int *hits = malloc(((size_t)w + 16) * sizeof(int));
+	uint32_t *tmp = malloc(2 * ((size_t)w + 1) * sizeof *tmp);
 
-	if (!sum || !sq || !img || !hits || (c->tilted && (!tl || !pre || !diag))) {
+	if (!sum || !sq || !img || !hits || !tmp || (c->tilted && (!tl || !pre || !diag))) {
 		vb_err_set("out of memory");
 		goto fail;
 	}
@@ -1158,7 +1183,7 @@ static void *search_worker(void *arg)
 		if (resize_exact(s->px, w, h, s->stride, img, sw, sh) < 0)
 			goto fail;
 		int eo = s->use_vec && ystep == 2;
-		integrals(img, sw, sh, S, eo ? s->pos_eo : s->pos_id, sum, sq);
+		integrals(img, sw, sh, S, eo, sum, sq, tmp);
 		if (c->tilted)
 			tilted_integral(img, sw, sh, S, tl, pre, diag);
 		for (int y = 0; y < nyw; y += ystep) {
@@ -1197,6 +1222,7 @@ done:
 	free(diag);
 	free(img);
 	free(hits);
+	free(tmp);
 	return NULL;
 }
 
@@ -1215,19 +1241,12 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 	/* one row stride for every level: both layouts fit */
 	s.S = 2 * ((w + 2) / 2 + 16);
 	int S = s.S;
-	int *pos_id = malloc(((size_t)w + 1) * sizeof(int)), *pos_eo = malloc(((size_t)w + 1) * sizeof(int));
 	s.per_scale = calloc((size_t)ns, sizeof *s.per_scale);
 	s.sc.c = c;
 	s.sc.S = S;
-	s.pos_id = pos_id;
-	s.pos_eo = pos_eo;
-	if (!pos_id || !pos_eo || !s.per_scale) {
+	if (!s.per_scale) {
 		vb_err_set("out of memory");
 		goto done;
-	}
-	for (int x = 0; x <= w; x++) {
-		pos_id[x] = x;
-		pos_eo[x] = (x & 1) ? S / 2 + x / 2 : x / 2;
 	}
 	if (s.use_vec) {
 		if (build_vstumps(c, S, 0, &s.v1) < 0 || build_vstumps(c, S, S / 2, &s.v2) < 0)
@@ -1314,8 +1333,6 @@ done:
 			free(s.per_scale[si].r);
 	free(s.per_scale);
 	free(scales);
-	free(pos_id);
-	free(pos_eo);
 	free(s.sc.of);
 	free(s.v1.st);
 	free(s.v2.st);
