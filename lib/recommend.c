@@ -264,9 +264,10 @@ int vb_emo_row(const struct vb_emo_cols *c, char **f, int n, long *frame, double
 
 /* --- string map (interning) --------------------------------------------- */
 
-/* Keys are views (pointer, length) into memory that outlives the map.
- * Each slot keeps the key's hash, so that probing rarely touches the keys
- * themselves. */
+/* A map from strings to small integers, over open addressing.  Slots hold
+ * the key's hash and the value only: the key itself is found again from
+ * the value by a callback (a song's id, an artist's first song), which
+ * keeps the table small. */
 struct strslot {
 	uint32_t hash;
 	int32_t val;       /* -1 = empty */
@@ -274,9 +275,9 @@ struct strslot {
 
 struct strmap {
 	struct strslot *slot;
-	const char **key;
-	uint32_t *len;
-	size_t nslot, n;
+	size_t nslot, n, bytes;
+	struct vb_sv (*key)(const void *ctx, int val);
+	const void *ctx;
 };
 
 static uint32_t hash_mem(const char *s, size_t n)
@@ -288,18 +289,15 @@ static uint32_t hash_mem(const char *s, size_t n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+static void *big_alloc(size_t n);
+
 static int strmap_resize(struct strmap *m, size_t ns)
 {
-	struct strslot *sl = malloc(ns * sizeof *sl);
-	const char **k = malloc(ns * sizeof *k);
-	uint32_t *l = malloc(ns * sizeof *l);
+	size_t bytes = ns * sizeof *m->slot;
+	struct strslot *sl = big_alloc(bytes);
 
-	if (!sl || !k || !l) {
-		free(sl);
-		free(k);
-		free(l);
+	if (!sl)
 		return -1;
-	}
 	for (size_t j = 0; j < ns; j++)
 		sl[j].val = -1;
 	for (size_t i = 0; i < m->nslot; i++) {
@@ -310,16 +308,12 @@ static int strmap_resize(struct strmap *m, size_t ns)
 		while (sl[j].val >= 0)
 			j = (j + 1) & (ns - 1);
 		sl[j] = m->slot[i];
-		k[j] = m->key[i];
-		l[j] = m->len[i];
 	}
-	free(m->slot);
-	free(m->key);
-	free(m->len);
+	if (m->slot)
+		munmap(m->slot, m->bytes);
 	m->slot = sl;
-	m->key = k;
-	m->len = l;
 	m->nslot = ns;
+	m->bytes = bytes;
 	return 0;
 }
 
@@ -344,9 +338,14 @@ static size_t strmap_slot(const struct strmap *m, const char *s, size_t n, uint3
 {
 	size_t j = h & (m->nslot - 1);
 
-	while (m->slot[j].val >= 0 &&
-	       (m->slot[j].hash != h || m->len[j] != n || memcmp(m->key[j], s, n)))
-		j = (j + 1) & (m->nslot - 1);
+	for (; m->slot[j].val >= 0; j = (j + 1) & (m->nslot - 1)) {
+		struct vb_sv k;
+		if (m->slot[j].hash != h)
+			continue;
+		k = m->key(m->ctx, m->slot[j].val);
+		if (k.n == n && !memcmp(k.p, s, n))
+			break;
+	}
 	return j;
 }
 
@@ -357,8 +356,9 @@ static long strmap_get(const struct strmap *m, const char *s, size_t n)
 	return m->slot[strmap_slot(m, s, n, hash_mem(s, n))].val;
 }
 
-/* Insert (s, n) with value v unless present; returns the value stored, or
- * -2 on no memory. */
+/* Insert (s, n) with value v unless present (the key callback must
+ * already give (s, n) for v); returns the value stored, or -2 on no
+ * memory. */
 static long strmap_put(struct strmap *m, const char *s, size_t n, int v)
 {
 	uint32_t h = hash_mem(s, n);
@@ -371,17 +371,14 @@ static long strmap_put(struct strmap *m, const char *s, size_t n, int v)
 		return m->slot[j].val;
 	m->slot[j].hash = h;
 	m->slot[j].val = v;
-	m->key[j] = s;
-	m->len[j] = (uint32_t)n;
 	m->n++;
 	return v;
 }
 
 static void strmap_free(struct strmap *m)
 {
-	free(m->slot);
-	free(m->key);
-	free(m->len);
+	if (m->slot)
+		munmap(m->slot, m->bytes);
 }
 
 /* --- the catalogue ----------------------------------------------------- */
@@ -404,10 +401,14 @@ struct arena_block {
 };
 
 struct cat_priv {
+	size_t song_bytes;     /* the mapping of the song array */
 	char *buf;             /* the whole input (malloc'd or mapped) */
 	size_t len, maplen;    /* maplen > 0: mapped */
 	struct arena_block *blocks;
 	struct strmap ids, artists, genres;
+	struct vb_catalog *cat;   /* for the key callbacks */
+	int *artist_song;      /* artist_id -> its first song */
+	size_t artist_cap;
 };
 
 static char *arena_alloc(struct cat_priv *pv, size_t n)
@@ -427,6 +428,21 @@ static char *arena_alloc(struct cat_priv *pv, size_t n)
 	return b->data + b->used - n;
 }
 
+/* Zeroed memory for a big array, straight from mmap and in huge pages
+ * where the kernel allows: thousands of page faults fewer.  Free with
+ * munmap(p, n).  NULL on failure. */
+static void *big_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 static void priv_free(struct cat_priv *pv)
 {
 	if (!pv)
@@ -443,18 +459,23 @@ static void priv_free(struct cat_priv *pv)
 	strmap_free(&pv->ids);
 	strmap_free(&pv->artists);
 	strmap_free(&pv->genres);
+	free(pv->artist_song);
 	free(pv);
 }
 
 void vb_catalog_free(struct vb_catalog *c)
 {
+	struct cat_priv *pv;
+
 	if (!c)
 		return;
-	priv_free(c->priv);
+	pv = c->priv;
+	if (c->song && pv)
+		munmap(c->song, pv->song_bytes);
+	priv_free(pv);
 	for (int g = 0; g < c->ngenres; g++)
 		free(c->genres[g]);
 	free(c->genres);
-	free(c->song);
 	free(c);
 }
 
@@ -639,6 +660,27 @@ static struct vb_sv quadrant(double v, double e)
 	return r;
 }
 
+/* The keys of the catalogue's maps, from their values. */
+static struct vb_sv key_id(const void *ctx, int val)
+{
+	return ((const struct vb_catalog *)ctx)->song[val].id;
+}
+
+static struct vb_sv key_artist(const void *ctx, int val)
+{
+	const struct vb_catalog *c = ctx;
+
+	return c->song[((struct cat_priv *)c->priv)->artist_song[val]].artist;
+}
+
+static struct vb_sv key_genre(const void *ctx, int val)
+{
+	const struct vb_catalog *c = ctx;
+	struct vb_sv v = { c->genres[val], (uint32_t)strlen(c->genres[val]) };
+
+	return v;
+}
+
 /* Parse the input held by pv (which the catalogue takes over, or frees on
  * failure). */
 static struct vb_catalog *catalog_parse(struct cat_priv *pv)
@@ -660,6 +702,9 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		goto fail0;
 	}
 	c->priv = pv;
+	pv->ids.key = key_id, pv->ids.ctx = c;
+	pv->artists.key = key_artist, pv->artists.ctx = c;
+	pv->genres.key = key_genre, pv->genres.ctx = c;
 	if (memchr(pv->buf, 0, pv->len)) { /* text only */
 		vb_err_set("NUL byte in the songs CSV");
 		goto fail;
@@ -707,7 +752,8 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 	cap = 16;
 	for (const char *q = sc.p; (q = memchr(q, '\n', (size_t)(sc.end - q))); q++)
 		cap++;
-	if (!(c->song = malloc(cap * sizeof *c->song)) || strmap_reserve(&pv->ids, cap) ||
+	pv->song_bytes = cap * sizeof *c->song;
+	if (!(c->song = big_alloc(pv->song_bytes)) || strmap_reserve(&pv->ids, cap) ||
 	    strmap_reserve(&pv->artists, cap))
 		goto nomem;
 	while (sc.p < sc.end) {
@@ -736,23 +782,19 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 			vb_err_set("line %ld: empty id", line);
 			goto fail;
 		}
+		if (c->n == cap) { /* cannot happen: a row takes a line at least */
+			vb_err_set("line %ld: more rows than lines", line);
+			goto fail;
+		}
+		s = &c->song[c->n];
+		memset(s, 0, sizeof *s);
+		s->id = f[ci];
 		if ((id = strmap_put(&pv->ids, f[ci].p, f[ci].n, (int)c->n)) != (long)c->n) {
 			if (id == -2)
 				goto nomem;
 			c->duplicates++;
 			continue;
 		}
-		if (c->n == cap) {
-			struct vb_song *ns;
-			cap *= 2;
-			if (!(ns = realloc(c->song, cap * sizeof *ns))) {
-				vb_err_set("out of memory");
-				goto fail;
-			}
-			c->song = ns;
-		}
-		s = &c->song[c->n];
-		memset(s, 0, sizeof *s);
 		for (int k = 0; k < VB_NFEAT; k++) {
 			if (cf[k] < 0)
 				continue;
@@ -776,6 +818,14 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		s->mood = cm >= 0 && f[cm].n ? f[cm] : quadrant(s->valence, s->energy);
 		s->valence_text = f[cf[VB_F_VALENCE]];
 		s->energy_text = f[cf[VB_F_ENERGY]];
+		if ((size_t)c->nartists == pv->artist_cap) {
+			int *na;
+			pv->artist_cap = pv->artist_cap ? pv->artist_cap * 2 : 1024;
+			if (!(na = realloc(pv->artist_song, pv->artist_cap * sizeof *na)))
+				goto nomem;
+			pv->artist_song = na;
+		}
+		pv->artist_song[c->nartists] = (int)c->n; /* in case it is new */
 		if ((id = strmap_put(&pv->artists, s->artist.p, s->artist.n, c->nartists)) == -2)
 			goto nomem;
 		if (id == c->nartists)
@@ -881,7 +931,7 @@ struct vb_catalog *vb_catalog_load(const char *path)
 		return NULL;
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (m != MAP_FAILED) {
 			close(fd);
 			if (!(pv = calloc(1, sizeof *pv))) {
