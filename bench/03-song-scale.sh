@@ -36,21 +36,24 @@ set -- $agree
 i=0
 : > "$W/t.vb"; : > "$W/t.py"
 while [ $i -lt "$RUNS" ]; do
-	/usr/bin/time -f "%e %M" -o "$W/one" bin/song-scale "$SRC" > "$W/vb.csv"
+	/usr/bin/time -f "%e %M %U %S" -o "$W/one" bin/song-scale "$SRC" > "$W/vb.csv"
 	cat "$W/one" >> "$W/t.vb"
-	/usr/bin/time -f "%e %M" -o "$W/one" $PY bench/03-song-scale-peer.py "$SRC" "$W/py.csv"
+	/usr/bin/time -f "%e %M %U %S" -o "$W/one" $PY bench/03-song-scale-peer.py "$SRC" "$W/py.csv"
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
 med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
+# CPU seconds (user + sys) as a third measure, steadier on a busy machine
+awk '{ print $3 + $4 }' "$W/t.vb" > "$W/c.vb"; awk '{ print $3 + $4 }' "$W/t.py" > "$W/c.py"
+vbc=$(med "$W/c.vb" 1); pyc=$(med "$W/c.py" 1)
 echo "### song-scale: clean and standardise the TidyTuesday catalogue ($2 songs kept)"
 echo
-echo "| program | median wall s ($RUNS runs) | peak RSS MiB | speed-up | memory |"
-echo "|---|---|---|---|---|"
-awk -v p="$pyt" -v m="$pym" 'BEGIN { printf "| pandas 1.5 + StandardScaler | %.3f | %.1f | 1.00x | 1.00x |\n", p, m / 1024 }'
-awk -v p="$pyt" -v t="$vbt" -v m="$vbm" -v pm="$pym" 'BEGIN { printf "| song-scale | %.3f | %.1f | %.2fx | %.3fx |\n", t, m / 1024, p / t, m / pm }'
+echo "| program | median wall s ($RUNS runs) | median CPU s | peak RSS MiB | speed-up (wall) | speed-up (CPU) | memory |"
+echo "|---|---|---|---|---|---|---|"
+awk -v p="$pyt" -v c="$pyc" -v m="$pym" 'BEGIN { printf "| pandas 1.5 + StandardScaler | %.3f | %.3f | %.1f | 1.00x | 1.00x | 1.00x |\n", p, c, m / 1024 }'
+awk -v p="$pyt" -v t="$vbt" -v pc="$pyc" -v c="$vbc" -v m="$vbm" -v pm="$pym" 'BEGIN { printf "| song-scale | %.3f | %.3f | %.1f | %.2fx | %.2fx | %.3fx |\n", t, c, m / 1024, p / t, pc / c, m / pm }'
 echo
 echo "Agreement: same $2 rows and columns, z values max |diff| $3 (<= 1e-6): $1"
 [ "$1" = yes ]
