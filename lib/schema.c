@@ -56,8 +56,6 @@ struct vb_schema *vb_schema_infer(const struct vb_stats *st, const struct vb_sch
 		goto nomem;
 	s->has_min_examples = 1;
 	s->min_examples = (uint64_t)floor(d.min_examples_fraction * (double)st->num_examples);
-	if (s->min_examples < 1)
-		s->min_examples = 1;
 	for (size_t i = 0; i < st->ncols; i++) {
 		const struct vb_colstat *c = st->cols[i];
 		struct vb_feature *f = &s->f[s->n++];
@@ -129,7 +127,7 @@ int vb_schema_write(FILE *f, const struct vb_schema *s, const char *comment)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct vb_feature *x = &s->f[i];
 		fprintf(f, "  - name: ");
-		vb_yaml_write_str(f, x->name);
+		vb_stats_write_str(f, x->name);
 		fprintf(f, "\n    type: %s\n", vb_stype_name((enum vb_stype)x->type));
 		if (x->categorical && x->type == VB_ST_INT)
 			fprintf(f, "    categorical: true\n");
@@ -159,7 +157,7 @@ int vb_schema_write(FILE *f, const struct vb_schema *s, const char *comment)
 			for (size_t k = 0; k < x->nvalues; k++) {
 				if (k)
 					fputs(", ", f);
-				vb_yaml_write_str(f, x->values[k]);
+				vb_stats_write_str(f, x->values[k]);
 			}
 			fprintf(f, "]\n");
 		}
@@ -386,10 +384,14 @@ struct unexpected {
 static void check_value(const char *v, uint64_t count, void *arg)
 {
 	struct unexpected *u = arg;
+	char *t = vb_stats_utf8(v);  /* as the value was written into the schema */
 
-	for (size_t i = 0; i < u->f->nvalues; i++)
-		if (!strcmp(u->f->values[i], v))
+	for (size_t i = 0; t && i < u->f->nvalues; i++)
+		if (!strcmp(u->f->values[i], t)) {
+			free(t);
 			return;
+		}
+	free(t);
 	u->n += count;
 	if (u->distinct++ < 3) {
 		size_t l = strlen(u->examples);
@@ -626,9 +628,9 @@ int vb_anomalies_write(FILE *f, const struct vb_anomalies *l, int yaml)
 			const struct vb_anomaly *a = &l->a[i];
 			fprintf(f, "  - kind: %s\n    severity: %s\n    column: ", a->kind,
 				a->severity == VB_SEV_ERROR ? "error" : "warning");
-			vb_yaml_write_str(f, a->column);
+			vb_stats_write_str(f, a->column);
 			fprintf(f, "\n    description: ");
-			vb_yaml_write_str(f, a->desc);
+			vb_stats_write_str(f, a->desc);
 			fprintf(f, "\n");
 		}
 	} else {

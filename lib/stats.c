@@ -1672,6 +1672,45 @@ int vb_stype_parse(const char *s)
 
 /* ---- YAML output ------------------------------------------------------- */
 
+char *vb_stats_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0;
+	char *t = strdup(s);
+
+	if (!t)
+		return nomem(), NULL;
+	while (i < n) {
+		size_t k = p[i] < 0x80 ? 1 : (p[i] >> 5) == 6 ? 2 : (p[i] >> 4) == 14 ? 3 : (p[i] >> 3) == 30 ? 4 : 0;
+		int good = k && i + k <= n;
+		for (size_t j = 1; good && j < k; j++)
+			good = (p[i + j] & 0xc0) == 0x80;
+		if (!good) {
+			t[i] = '?';
+			k = 1;
+		}
+		i += k;
+	}
+	return t;
+}
+
+int vb_stats_write_str(FILE *f, const char *s)
+{
+	char *t = vb_stats_utf8(s);
+	int rc;
+
+	if (!t)
+		return -1;
+	rc = vb_yaml_write_str(f, t);
+	free(t);
+	return rc;
+}
+
+static void ystr(FILE *f, const char *s)
+{
+	vb_stats_write_str(f, s);
+}
+
 static void ydbl(FILE *f, double v)
 {
 	vb_yaml_write_double(f, v);
@@ -1730,7 +1769,7 @@ int vb_stats_write_yaml(FILE *f, const struct vb_stats *st)
 	for (size_t i = 0; i < st->ncols; i++) {
 		const struct vb_colstat *c = st->cols[i];
 		fprintf(f, "  - name: ");
-		vb_yaml_write_str(f, c->name);
+		ystr(f, c->name);
 		fprintf(f, "\n    type: %s\n", vb_stype_name(c->type));
 		fprintf(f, "    count: %" PRIu64 "\n    missing: %" PRIu64 "\n", c->count, c->missing);
 		if (c->values_per_example != 1)
@@ -1781,7 +1820,7 @@ int vb_stats_write_yaml(FILE *f, const struct vb_stats *st)
 			fprintf(f, "    top_values:\n");
 			for (size_t k = 0; k < c->ntop; k++) {
 				fprintf(f, "      - {value: ");
-				vb_yaml_write_str(f, c->top[k].value);
+				ystr(f, c->top[k].value);
 				fprintf(f, ", count: %" PRIu64 "}\n", c->top[k].count);
 			}
 		}

@@ -165,6 +165,12 @@ int vb_colstat_categorical(const struct vb_colstat *c);
 int vb_stats_write_yaml(FILE *f, const struct vb_stats *st);
 /* A readable table, one line per column.  0 or -1. */
 int vb_stats_write_table(FILE *f, const struct vb_stats *st);
+/* Write s as a YAML scalar (vb_yaml_write_str) with every byte that is not
+ * part of valid UTF-8 replaced by '?', since YAML cannot hold it.  0 or -1. */
+int vb_stats_write_str(FILE *f, const char *s);
+/* A copy of s with the same replacement (caller frees); NULL if out of
+ * memory. */
+char *vb_stats_utf8(const char *s);
 /* Load statistics written by vb_stats_write_yaml (for drift).  NULL with
  * an error on failure; free with vb_stats_free(). */
 struct vb_stats *vb_stats_load(FILE *f);
