@@ -381,36 +381,29 @@ int vb_npy_read(FILE *f, struct vb_tensor **out)
 	struct vb_npy_header h;
 	struct vb_tensor *t;
 	unsigned char *data = NULL;
-	size_t cap = 0, have = 0;
+	size_t have = 0;
 	int rc;
 
 	*out = NULL;
 	rc = vb_npy_read_header(f, &h, 0);
 	if (rc <= 0)
 		return rc;
-	/* Grow with the data that actually arrives, so that a header lying
-	 * about its size costs at most one chunk beyond the real data. */
+	/* Grow with the data that actually arrives, one chunk at a time, so
+	 * that a header lying about its size costs at most one chunk beyond
+	 * the real data.  (Large blocks are mmapped, and glibc's realloc moves
+	 * them with mremap, so linear growth does not copy.) */
 	while (have < h.nbytes) {
 		size_t want = h.nbytes - have, got;
+		unsigned char *nd;
 
 		if (want > NPY_CHUNK)
 			want = NPY_CHUNK;
-		if (have + want > cap) {
-			size_t ncap = cap ? cap * 2 : NPY_CHUNK;
-			unsigned char *nd;
-
-			if (ncap > h.nbytes)
-				ncap = h.nbytes;
-			if (ncap < have + want)
-				ncap = have + want;
-			nd = realloc(data, ncap);
-			if (!nd) {
-				free(data);
-				return vb_err_set("out of memory reading %zu bytes of .npy data", h.nbytes);
-			}
-			data = nd;
-			cap = ncap;
+		nd = realloc(data, have + want);
+		if (!nd) {
+			free(data);
+			return vb_err_set("out of memory reading %zu bytes of .npy data", h.nbytes);
 		}
+		data = nd;
 		got = fread(data + have, 1, want, f);
 		have += got;
 		if (got < want) {
