@@ -99,7 +99,7 @@ cmd_stage() {
 	if [ "$status" != 0 ]; then
 		case "$name:$status" in
 		*-validate:1) why="the data has anomalies of severity error (listed above); the pipeline stops here" ;;
-		*) why="exit status $status" ;;
+		*) if [ "$status" -gt 128 ]; then why="killed by signal $((status - 128))"; else why="exit status $status"; fi ;;
 		esac
 		alert "stage $name failed: $why${RUN_ID:+ (run $RUN_ID)}"
 		exit "$status"
@@ -157,7 +157,7 @@ cmd_promote() {
 	mkdir -p "$RUNS"
 	printf '%s %s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${RUN_ID:-?}" "$decision" "$reason" >>"$RUNS/pipeline.log"
 	echo "$me: model $decision: $reason"
-	cat "$run/promotion.yaml"
+	[ -n "${QUIET:-}" ] || sed 's/^/  /' "$run/promotion.yaml"
 }
 
 cmd_lock() {
