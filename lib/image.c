@@ -356,8 +356,8 @@ static void png_read_fn(png_structp png, png_bytep data, size_t n)
 	}
 }
 
-/* The decoding state lives in this struct rather than in locals, so that
- * it keeps its values across the longjmp of an error. */
+/* The decoding state lives in this heap struct rather than in locals, so
+ * that it keeps its values across the longjmp of an error. */
 struct png_dec {
 	struct png_ctx ctx;
 	png_structp png;
@@ -373,75 +373,77 @@ static void png_dec_free(struct png_dec *p)
 	free(p->raw);
 	free(p->row);
 	vb_image_free(p->img);
+	free(p);
 }
 
 /* Decode a PNG whose 8-byte signature has been read and checked. */
 static int png_decode(struct src *s, int flags, struct vb_image **out)
 {
-	struct png_dec p;
+	struct png_dec *const p = calloc(1, sizeof *p);
 	png_uint_32 w, h;
 	int depth, ctype, interlace, passes, in_ch, ch, pass;
 	size_t rowbytes, y, sw;
 
-	memset(&p, 0, sizeof p);
-	p.ctx.src = s;
-	p.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &p.ctx, png_error_fn, png_warning_fn);
-	if (!p.png)
+	if (!p)
 		return vb_err_set("PNG: out of memory");
-	p.info = png_create_info_struct(p.png);
-	if (!p.info) {
-		png_dec_free(&p);
+	p->ctx.src = s;
+	p->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &p->ctx, png_error_fn, png_warning_fn);
+	if (!p->png)
+		return vb_err_set("PNG: out of memory");
+	p->info = png_create_info_struct(p->png);
+	if (!p->info) {
+		png_dec_free(p);
 		return vb_err_set("PNG: out of memory");
 	}
-	if (setjmp(p.ctx.jb)) {
-		png_dec_free(&p);
+	if (setjmp(p->ctx.jb)) {
+		png_dec_free(p);
 		return -1;
 	}
-	png_set_read_fn(p.png, &p.ctx, png_read_fn);
-	png_set_sig_bytes(p.png, 8);
-	png_set_user_limits(p.png, VB_IMAGE_MAXDIM, VB_IMAGE_MAXDIM);
-	png_read_info(p.png, p.info);
-	png_get_IHDR(p.png, p.info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
+	png_set_read_fn(p->png, &p->ctx, png_read_fn);
+	png_set_sig_bytes(p->png, 8);
+	png_set_user_limits(p->png, VB_IMAGE_MAXDIM, VB_IMAGE_MAXDIM);
+	png_read_info(p->png, p->info);
+	png_get_IHDR(p->png, p->info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
 	if (check_dims("PNG", (long)w, (long)h))
-		longjmp(p.ctx.jb, 1);
-	png_set_expand(p.png);   /* palette -> RGB, gray < 8 bits -> 8, tRNS -> alpha */
+		longjmp(p->ctx.jb, 1);
+	png_set_expand(p->png);   /* palette -> RGB, gray < 8 bits -> 8, tRNS -> alpha */
 	if (depth == 16)
-		png_set_scale_16(p.png);
-	passes = png_set_interlace_handling(p.png);
-	png_read_update_info(p.png, p.info);
-	in_ch = png_get_channels(p.png, p.info);
-	rowbytes = png_get_rowbytes(p.png, p.info);
-	if (in_ch < 1 || in_ch > 4 || png_get_bit_depth(p.png, p.info) != 8 || rowbytes != (size_t)w * in_ch)
-		png_error_fn(p.png, "unexpected pixel layout");
+		png_set_scale_16(p->png);
+	passes = png_set_interlace_handling(p->png);
+	png_read_update_info(p->png, p->info);
+	in_ch = png_get_channels(p->png, p->info);
+	rowbytes = png_get_rowbytes(p->png, p->info);
+	if (in_ch < 1 || in_ch > 4 || png_get_bit_depth(p->png, p->info) != 8 || rowbytes != (size_t)w * in_ch)
+		png_error_fn(p->png, "unexpected pixel layout");
 	ch = out_channels(in_ch, flags);
-	p.img = vb_image_new((int)w, (int)h, ch);
-	if (!p.img)
-		png_error_fn(p.png, "out of memory");
+	p->img = vb_image_new((int)w, (int)h, ch);
+	if (!p->img)
+		png_error_fn(p->png, "out of memory");
 	sw = (size_t)w * (size_t)ch;
 	if (passes > 1) {
 		/* Adam7 needs the whole image before any row is final. */
-		p.raw = malloc(rowbytes * h);
-		if (!p.raw)
-			png_error_fn(p.png, "out of memory");
+		p->raw = malloc(rowbytes * h);
+		if (!p->raw)
+			png_error_fn(p->png, "out of memory");
 		for (pass = 0; pass < passes; pass++)
 			for (y = 0; y < h; y++)
-				png_read_row(p.png, p.raw + y * rowbytes, NULL);
+				png_read_row(p->png, p->raw + y * rowbytes, NULL);
 		for (y = 0; y < h; y++)
-			convert_row(p.img->px + y * sw, ch, p.raw + y * rowbytes, in_ch, (int)w,
+			convert_row(p->img->px + y * sw, ch, p->raw + y * rowbytes, in_ch, (int)w,
 				    flags & VB_IMG_ALPHA_DROP);
 	} else {
-		p.raw = malloc(rowbytes);
-		if (!p.raw)
-			png_error_fn(p.png, "out of memory");
+		p->raw = malloc(rowbytes);
+		if (!p->raw)
+			png_error_fn(p->png, "out of memory");
 		for (y = 0; y < h; y++) {
-			png_read_row(p.png, p.raw, NULL);
-			convert_row(p.img->px + y * sw, ch, p.raw, in_ch, (int)w, flags & VB_IMG_ALPHA_DROP);
+			png_read_row(p->png, p->raw, NULL);
+			convert_row(p->img->px + y * sw, ch, p->raw, in_ch, (int)w, flags & VB_IMG_ALPHA_DROP);
 		}
 	}
-	png_read_end(p.png, NULL);
-	*out = p.img;
-	p.img = NULL;
-	png_dec_free(&p);
+	png_read_end(p->png, NULL);
+	*out = p->img;
+	p->img = NULL;
+	png_dec_free(p);
 	return 0;
 }
 
