@@ -94,6 +94,9 @@ fails "corrupt gzip" "corrupt or truncated gzip data$" "$T/bad.gz"
 gzip -c </dev/null >"$T/empty.gz"
 fails "empty gzip" "empty input$" "$T/empty.gz"
 
+PATH=/nonexistent "$VB_BIN/song-scale" "$T/trunc.gz" >/dev/null 2>"$T/nogz"
+is "$?:$(cat "$T/nogz")" "2:song-scale: '$T/trunc.gz': cannot run gzip to decompress it" "no gzip on PATH: clear error"
+
 # bad scalers
 printf 'features: [\n' >"$T/s1.yaml"
 fails "malformed scaler YAML" "^song-scale: '.*s1\.yaml': " "$D/tidy.csv" --scaler "$T/s1.yaml"

@@ -188,7 +188,6 @@ static void input_open(struct input *in, const char *path)
 		dup2(b[1], 1);
 		close(a[0]); close(a[1]); close(b[0]); close(b[1]);
 		execlp("gzip", "gzip", "-dc", (char *)NULL);
-		fprintf(stderr, "%s: cannot run gzip: %s\n", vb_progname, strerror(errno));
 		_exit(127);
 	}
 	in->feeder = fork();
@@ -228,7 +227,7 @@ static int input_status(struct input *in)
 	if (in->gunzip > 0) {
 		if (waitpid(in->gunzip, &st, 0) > 0 &&
 		    ((WIFEXITED(st) && WEXITSTATUS(st) != 0) || (WIFSIGNALED(st) && WTERMSIG(st) != SIGPIPE)))
-			bad = 1;
+			bad = WIFEXITED(st) && WEXITSTATUS(st) == 127 ? 2 : 1;
 		in->gunzip = 0;
 	}
 	if (in->feeder > 0) {
@@ -236,6 +235,8 @@ static int input_status(struct input *in)
 			return vb_err_set("read error");
 		in->feeder = 0;
 	}
+	if (bad == 2)
+		return vb_err_set("cannot run gzip to decompress it");
 	return bad ? vb_err_set("corrupt or truncated gzip data") : 0;
 }
 
