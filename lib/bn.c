@@ -15,6 +15,64 @@ struct bn {
 	float *mean, *invstd; /* of the last training batch */
 };
 
+/* Sums over one row with eight float accumulators (independent, so the
+ * loop pipelines or vectorises), combined in double. */
+static double row_sum(const float *x, long n)
+{
+	float a[8] = {0};
+	long i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++)
+			a[k] += x[i + k];
+	double s = 0;
+	for (; i < n; i++)
+		s += x[i];
+	for (int k = 0; k < 8; k++)
+		s += a[k];
+	return s;
+}
+
+static double row_sqdev(const float *x, long n, float mu)
+{
+	float a[8] = {0};
+	long i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++) {
+			float d = x[i + k] - mu;
+			a[k] += d * d;
+		}
+	double s = 0;
+	for (; i < n; i++)
+		s += (double)(x[i] - mu) * (x[i] - mu);
+	for (int k = 0; k < 8; k++)
+		s += a[k];
+	return s;
+}
+
+/* sum(dy) and sum(dy * (x - mu)) over one row. */
+static void row_dsums(const float *dy, const float *x, long n, float mu, double *sdy,
+                      double *sdyx)
+{
+	float a[8] = {0}, b[8] = {0};
+	long i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++) {
+			a[k] += dy[i + k];
+			b[k] += dy[i + k] * (x[i + k] - mu);
+		}
+	double s = 0, t = 0;
+	for (; i < n; i++) {
+		s += dy[i];
+		t += (double)dy[i] * (x[i] - mu);
+	}
+	for (int k = 0; k < 8; k++) {
+		s += a[k];
+		t += b[k];
+	}
+	*sdy += s;
+	*sdyx += t;
+}
+
 struct job {
 	struct vb_layer *l;
 	const float *x;
@@ -38,19 +96,11 @@ static void fwd(void *arg, int tid, long lo, long hi)
 		float mean, invstd;
 		if (j->train) {
 			double s = 0, ss = 0;
-			for (int n = 0; n < j->n; n++) {
-				const float *x = j->x + ((long)n * C + c) * HW;
-				for (long p = 0; p < HW; p++)
-					s += x[p];
-			}
+			for (int n = 0; n < j->n; n++)
+				s += row_sum(j->x + ((long)n * C + c) * HW, HW);
 			double mu = s / M;
-			for (int n = 0; n < j->n; n++) {
-				const float *x = j->x + ((long)n * C + c) * HW;
-				for (long p = 0; p < HW; p++) {
-					double d = x[p] - mu;
-					ss += d * d;
-				}
-			}
+			for (int n = 0; n < j->n; n++)
+				ss += row_sqdev(j->x + ((long)n * C + c) * HW, HW, (float)mu);
 			double var = ss / M;
 			mean = (float)mu;
 			invstd = (float)(1.0 / sqrt(var + b->eps));
@@ -86,28 +136,23 @@ static void bwd(void *arg, int tid, long lo, long hi)
 	for (long c = lo; c < hi; c++) {
 		float mean = b->mean[c], invstd = b->invstd[c];
 		double sdy = 0, sdyx = 0;
-		for (int n = 0; n < j->n; n++) {
-			const float *x = j->x + ((long)n * C + c) * HW;
-			const float *dy = j->dy + ((long)n * C + c) * HW;
-			for (long p = 0; p < HW; p++) {
-				sdy += dy[p];
-				sdyx += dy[p] * ((x[p] - mean) * invstd);
-			}
-		}
+		for (int n = 0; n < j->n; n++)
+			row_dsums(j->dy + ((long)n * C + c) * HW, j->x + ((long)n * C + c) * HW, HW,
+			          mean, &sdy, &sdyx);
+		sdyx *= invstd;
 		gg[c] += (float)sdyx;
 		gb[c] += (float)sdy;
 		if (!j->dx)
 			continue;
 		float k = gamma[c] * invstd;
 		float m1 = (float)(sdy / M), m2 = (float)(sdyx / M);
+		float m2i = m2 * invstd;
 		for (int n = 0; n < j->n; n++) {
 			const float *x = j->x + ((long)n * C + c) * HW;
 			const float *dy = j->dy + ((long)n * C + c) * HW;
 			float *dx = j->dx + ((long)n * C + c) * HW;
-			for (long p = 0; p < HW; p++) {
-				float xh = (x[p] - mean) * invstd;
-				dx[p] = k * (dy[p] - m1 - xh * m2);
-			}
+			for (long p = 0; p < HW; p++)
+				dx[p] = k * (dy[p] - m1 - (x[p] - mean) * m2i);
 		}
 	}
 }

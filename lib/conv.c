@@ -234,6 +234,19 @@ static void bwd_gemm(void *arg, int tid, long lo, long hi)
 	}
 }
 
+/* The output columns [*lo, *hi) whose input column ox*s - pad + j is
+ * inside 0..W-1, so that inner loops need no bounds test. */
+static void valid_cols(int OW, int W, int s, int pad, int j, int *lo, int *hi)
+{
+	int a = 0, b = OW;
+	while (a < OW && a * s - pad + j < 0)
+		a++;
+	while (b > a && (b - 1) * s - pad + j >= W)
+		b--;
+	*lo = a;
+	*hi = b;
+}
+
 /* Depthwise: y[c] = sum_ij w[c][i][j] x[c][oy*s - pad + i][ox*s - pad + j]. */
 static void fwd_dw(void *arg, int tid, long lo, long hi)
 {
@@ -256,17 +269,20 @@ static void fwd_dw(void *arg, int tid, long lo, long hi)
 			for (int i = 0; i < k; i++)
 				for (int jj = 0; jj < k; jj++) {
 					float wv = wc[i * k + jj];
+					int a, e;
+					valid_cols(OW, W, s, pad, jj, &a, &e);
 					for (int oy = 0; oy < OH; oy++) {
 						int iy = oy * s - pad + i;
 						if (iy < 0 || iy >= H)
 							continue;
 						const float *xr = x + (long)iy * W - pad + jj;
 						float *yr = y + (long)oy * OW;
-						for (int ox = 0; ox < OW; ox++) {
-							int ix = ox * s - pad + jj;
-							if (ix >= 0 && ix < W)
+						if (s == 1)
+							for (int ox = a; ox < e; ox++)
+								yr[ox] += wv * xr[ox];
+						else
+							for (int ox = a; ox < e; ox++)
 								yr[ox] += wv * xr[ox * s];
-						}
 					}
 				}
 		}
@@ -298,19 +314,19 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
 			for (int i = 0; i < k; i++)
 				for (int jj = 0; jj < k; jj++) {
 					float wv = w[(long)ch * k * k + i * k + jj], gsum = 0;
+					int a, e;
+					valid_cols(OW, W, s, pad, jj, &a, &e);
 					for (int oy = 0; oy < OH; oy++) {
 						int iy = oy * s - pad + i;
 						if (iy < 0 || iy >= H)
 							continue;
 						const float *xr = x + (long)iy * W - pad + jj;
-						float *dxr = dx ? dx + (long)iy * W - pad + jj : NULL;
 						const float *dyr = dy + (long)oy * OW;
-						for (int ox = 0; ox < OW; ox++) {
-							int ix = ox * s - pad + jj;
-							if (ix < 0 || ix >= W)
-								continue;
+						for (int ox = a; ox < e; ox++)
 							gsum += dyr[ox] * xr[ox * s];
-							if (dxr)
+						if (dx) {
+							float *dxr = dx + (long)iy * W - pad + jj;
+							for (int ox = a; ox < e; ox++)
 								dxr[ox * s] += wv * dyr[ox];
 						}
 					}
