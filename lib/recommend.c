@@ -289,6 +289,16 @@ static uint32_t hash_mem(const char *s, size_t n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* 64-bit FNV-1a, for artist names. */
+static uint64_t hash64(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
 static void *big_alloc(size_t n);
 
 static int strmap_resize(struct strmap *m, size_t ns)
@@ -405,10 +415,8 @@ struct cat_priv {
 	char *buf;             /* the whole input (malloc'd or mapped) */
 	size_t len, maplen;    /* maplen > 0: mapped */
 	struct arena_block *blocks;
-	struct strmap ids, artists, genres;
+	struct strmap ids, genres;
 	struct vb_catalog *cat;   /* for the key callbacks */
-	int *artist_song;      /* artist_id -> its first song */
-	size_t artist_cap;
 };
 
 static char *arena_alloc(struct cat_priv *pv, size_t n)
@@ -457,9 +465,7 @@ static void priv_free(struct cat_priv *pv)
 	else
 		free(pv->buf);
 	strmap_free(&pv->ids);
-	strmap_free(&pv->artists);
 	strmap_free(&pv->genres);
-	free(pv->artist_song);
 	free(pv);
 }
 
@@ -477,6 +483,12 @@ void vb_catalog_free(struct vb_catalog *c)
 		free(c->genres[g]);
 	free(c->genres);
 	free(c);
+}
+
+int vb_same_artist(const struct vb_song *a, const struct vb_song *b)
+{
+	return a->artist_h == b->artist_h && a->artist.n == b->artist.n &&
+	       !memcmp(a->artist.p, b->artist.p, a->artist.n);
 }
 
 long vb_catalog_find(const struct vb_catalog *c, const char *id)
@@ -666,13 +678,6 @@ static struct vb_sv key_id(const void *ctx, int val)
 	return ((const struct vb_catalog *)ctx)->song[val].id;
 }
 
-static struct vb_sv key_artist(const void *ctx, int val)
-{
-	const struct vb_catalog *c = ctx;
-
-	return c->song[((struct cat_priv *)c->priv)->artist_song[val]].artist;
-}
-
 static struct vb_sv key_genre(const void *ctx, int val)
 {
 	const struct vb_catalog *c = ctx;
@@ -703,7 +708,6 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 	}
 	c->priv = pv;
 	pv->ids.key = key_id, pv->ids.ctx = c;
-	pv->artists.key = key_artist, pv->artists.ctx = c;
 	pv->genres.key = key_genre, pv->genres.ctx = c;
 	if (memchr(pv->buf, 0, pv->len)) { /* text only */
 		vb_err_set("NUL byte in the songs CSV");
@@ -753,8 +757,7 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 	for (const char *q = sc.p; (q = memchr(q, '\n', (size_t)(sc.end - q))); q++)
 		cap++;
 	pv->song_bytes = cap * sizeof *c->song;
-	if (!(c->song = big_alloc(pv->song_bytes)) || strmap_reserve(&pv->ids, cap) ||
-	    strmap_reserve(&pv->artists, cap))
+	if (!(c->song = big_alloc(pv->song_bytes)) || strmap_reserve(&pv->ids, cap))
 		goto nomem;
 	while (sc.p < sc.end) {
 		struct vb_song *s;
@@ -818,19 +821,7 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		s->mood = cm >= 0 && f[cm].n ? f[cm] : quadrant(s->valence, s->energy);
 		s->valence_text = f[cf[VB_F_VALENCE]];
 		s->energy_text = f[cf[VB_F_ENERGY]];
-		if ((size_t)c->nartists == pv->artist_cap) {
-			int *na;
-			pv->artist_cap = pv->artist_cap ? pv->artist_cap * 2 : 1024;
-			if (!(na = realloc(pv->artist_song, pv->artist_cap * sizeof *na)))
-				goto nomem;
-			pv->artist_song = na;
-		}
-		pv->artist_song[c->nartists] = (int)c->n; /* in case it is new */
-		if ((id = strmap_put(&pv->artists, s->artist.p, s->artist.n, c->nartists)) == -2)
-			goto nomem;
-		if (id == c->nartists)
-			c->nartists++;
-		s->artist_id = (int)id;
+		s->artist_h = hash64(s->artist.p, s->artist.n);
 		if (c->n && s->genre.n == s[-1].genre.n && !memcmp(s->genre.p, s[-1].genre.p, s->genre.n))
 			id = s[-1].genre_id; /* catalogues often come grouped by genre */
 		else if ((id = strmap_put(&pv->genres, s->genre.p, s->genre.n, c->ngenres)) == -2)
@@ -1161,7 +1152,7 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 				double d = so->z[k] - o->z[k];
 				d2 += d * d;
 			}
-			a = so->artist_id == o->artist_id ? W_ARTIST : 0;
+			a = vb_same_artist(so, o) ? W_ARTIST : 0;
 			g = so->genre_id == o->genre_id ? W_GENRE : 0;
 			nb = d2 < 24 ? W_NEAR * expf((float)(-d2 / 4)) : 0;
 			v = (a + g + nb) * lscale[j];
@@ -1194,10 +1185,11 @@ static void learn_terms(const struct vb_catalog *c, const struct vb_profile *pro
 	}
 }
 
-/* A candidate of vb_recommend: what the slot loop reads, in 28 bytes. */
+/* A candidate of vb_recommend: what the slot loop reads, in 32 bytes. */
 struct cand {
 	float v, e, lg, gain;
-	int32_t artist, genre;
+	uint64_t artist;   /* hash of the artist's name */
+	int32_t genre;
 	int32_t song;      /* index in the catalogue; -1 once used */
 };
 
@@ -1205,7 +1197,7 @@ struct cand {
  * hashes the same. */
 static uint64_t song_hash(const struct vb_song *so)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)so->artist_id;
+	uint64_t h = so->artist_h;
 
 	for (uint32_t i = 0; i < so->name.n; i++)
 		h = (h ^ (unsigned char)so->name.p[i]) * 1099511628211ULL;
@@ -1229,7 +1221,7 @@ static int chosen_add(struct chosen *ch, const struct vb_catalog *c, long s)
 
 	for (; ch->idx[j] >= 0; j = (j + 1) & ch->mask) {
 		const struct vb_song *o = &c->song[ch->idx[j]];
-		if (ch->h[j] == h && o->artist_id == so->artist_id && o->name.n == so->name.n &&
+		if (ch->h[j] == h && vb_same_artist(o, so) && o->name.n == so->name.n &&
 		    !memcmp(o->name.p, so->name.p, so->name.n))
 			return 0;
 	}
@@ -1250,7 +1242,9 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 	size_t nset = 16;
 	struct vb_point from = vb_emo_mix(p), to = from;
 	const char *tname = NULL;
-	int dom = vb_emo_dominant(p), got = 0, prev_artist = -1, r = 0;
+	int dom = vb_emo_dominant(p), got = 0, r = 0;
+	long prev = -1;          /* the song chosen last */
+	uint64_t prev_ah = 0;
 	const double inv2s2 = 1 / (2 * FIT_SIGMA * FIT_SIGMA);
 
 	while (nset < 2 * (size_t)o->n + 2 && nset < 2 * c->n + 2)
@@ -1289,7 +1283,7 @@ int vb_recommend(const struct vb_catalog *c, const struct vb_profile *prof,
 		cand[ncand].e = so->energy;
 		cand[ncand].lg = L[s].lg;
 		cand[ncand].gain = L[s].gain;
-		cand[ncand].artist = so->artist_id;
+		cand[ncand].artist = so->artist_h;
 		cand[ncand].genre = so->genre_id;
 		cand[ncand].song = (int32_t)s;
 		ncand++;
@@ -1307,7 +1301,8 @@ again:
 		for (size_t k = 0; k < ncand; k++) {
 			const struct cand *cd = &cand[k];
 			double dv, de, d2k, sc;
-			if (cd->artist == prev_artist || cd->song < 0)
+			if (cd->song < 0 || (prev >= 0 && cd->artist == prev_ah &&
+					     vb_same_artist(&c->song[cd->song], &c->song[prev])))
 				continue;
 			dv = cd->v - tv;
 			de = cd->e - te;
@@ -1332,7 +1327,8 @@ again:
 		if (!chosen_add(&ch, c, bi))
 			goto again; /* the same recording is already in */
 		gcount[c->song[bi].genre_id]++;
-		prev_artist = c->song[bi].artist_id;
+		prev = bi;
+		prev_ah = c->song[bi].artist_h;
 		out[got].song = (size_t)bi;
 		out[got].score = best;
 		switch (L[bi].why) {

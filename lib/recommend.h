@@ -87,7 +87,8 @@ char *vb_sv_dup(struct vb_sv v);
 struct vb_song {
 	struct vb_sv id, name, artist, genre, mood;
 	struct vb_sv valence_text, energy_text; /* as written in the input */
-	int artist_id, genre_id;   /* small integers, equal for equal strings */
+	uint64_t artist_h;         /* hash of artist (see vb_same_artist) */
+	int genre_id;              /* a small integer, equal for equal genres */
 	float valence, energy;
 	float z[VB_NFEAT];         /* features standardised over the catalogue
 				      (0 for a missing column), clipped to +-3 */
@@ -96,7 +97,7 @@ struct vb_song {
 struct vb_catalog {
 	struct vb_song *song;      /* n songs, in input order */
 	size_t n;
-	int ngenres, nartists;
+	int ngenres;
 	char **genres;             /* genre_id -> name (NUL-terminated) */
 	long duplicates;           /* rows skipped for a repeated id */
 	int have[VB_NFEAT];        /* 1 if the feature's column was present */
@@ -116,6 +117,8 @@ struct vb_catalog *vb_catalog_read(FILE *f);
 struct vb_catalog *vb_catalog_load(const char *path);
 /* Free a catalogue; accepts NULL. */
 void vb_catalog_free(struct vb_catalog *c);
+/* 1 if two songs have the same artist. */
+int vb_same_artist(const struct vb_song *a, const struct vb_song *b);
 /* The index of the song with this id, or -1. */
 long vb_catalog_find(const struct vb_catalog *c, const char *id);
 

@@ -520,8 +520,7 @@ int main(int argc, char **argv)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	if (cat->duplicates)
 		vb_info("'%s': %ld rows with a repeated id skipped", c.songs, cat->duplicates);
-	vb_info("'%s': %zu songs, %d artists, %d genres", c.songs, cat->n, cat->nartists,
-		cat->ngenres);
+	vb_info("'%s': %zu songs, %d genres", c.songs, cat->n, cat->ngenres);
 
 	if (c.follow) {
 		follow(&c, cat, &fs);
