@@ -1023,6 +1023,7 @@ static int train(const struct cmdline *c)
 		long correct = 0;
 		char what[64];
 		snprintf(what, sizeof what, "epoch %d/%d", e + 1, c->epochs);
+		vb_progress(what, 0, (double)nbatches); /* restarts the ETA clock */
 		for (long b = 0; b < nbatches; b++) {
 			long b0 = b * batch;
 			int n = (int)(tr.n - b0 < batch ? tr.n - b0 : batch);
