@@ -369,9 +369,8 @@ static long strmap_get(const struct strmap *m, const char *s, size_t n)
 /* Insert (s, n) with value v unless present (the key callback must
  * already give (s, n) for v); returns the value stored, or -2 on no
  * memory. */
-static long strmap_put(struct strmap *m, const char *s, size_t n, int v)
+static long strmap_put_h(struct strmap *m, const char *s, size_t n, uint32_t h, int v)
 {
-	uint32_t h = hash_mem(s, n);
 	size_t j;
 
 	if ((m->n + 1) * 2 > m->nslot && strmap_grow(m))
@@ -383,6 +382,11 @@ static long strmap_put(struct strmap *m, const char *s, size_t n, int v)
 	m->slot[j].val = v;
 	m->n++;
 	return v;
+}
+
+static long strmap_put(struct strmap *m, const char *s, size_t n, int v)
+{
+	return strmap_put_h(m, s, n, hash_mem(s, n), v);
 }
 
 static void strmap_free(struct strmap *m)
@@ -762,6 +766,7 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 	while (sc.p < sc.end) {
 		struct vb_song *s;
 		long line = sc.line, id;
+		uint32_t idh = 0;
 		int i = 0, r;
 		double v;
 
@@ -774,6 +779,10 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 			struct vb_sv tmp;
 			if ((r = scan_field(&sc, i < nf ? &f[i] : &tmp)) < 0)
 				goto fail;
+			if (i == ci) { /* fetch the id's slot while the rest is scanned */
+				idh = hash_mem(f[ci].p, f[ci].n);
+				__builtin_prefetch(&pv->ids.slot[idh & (pv->ids.nslot - 1)]);
+			}
 			i++;
 		} while (r);
 		sc.line++;
@@ -792,7 +801,7 @@ static struct vb_catalog *catalog_parse(struct cat_priv *pv)
 		s = &c->song[c->n];
 		memset(s, 0, sizeof *s);
 		s->id = f[ci];
-		if ((id = strmap_put(&pv->ids, f[ci].p, f[ci].n, (int)c->n)) != (long)c->n) {
+		if ((id = strmap_put_h(&pv->ids, f[ci].p, f[ci].n, idh, (int)c->n)) != (long)c->n) {
 			if (id == -2)
 				goto nomem;
 			c->duplicates++;
