@@ -98,6 +98,9 @@ is "$RC" 2 "truncated JPEG: exit 2"
 is "$(cat "$ERR")" "fer-prep: '$T/bad/sad/Training_0001.jpg': JPEG: Premature end of JPEG file" \
 	"truncated JPEG: message names the file"
 is "$(wc -c <"$OUT" | tr -d ' ')" 0 "truncated JPEG: no output"
+run fer-prep -o "$T/partial.npy" "$T/bad"
+is "$RC" 2 "truncated JPEG with -o: exit 2"
+not_ok "truncated JPEG with -o: the output file is removed" test -e "$T/partial.npy"
 run fer-prep --skip-bad -v "$T/bad"
 is "$RC" 0 "--skip-bad: exit 0"
 like "$(cat "$ERR")" "skipped 1 bad item; the first: '$T/bad/sad/Training_0001.jpg'" "--skip-bad: reported"
@@ -138,6 +141,10 @@ run fer-prep "$T/no-such-dir/"
 is "$RC" 2 "missing input: exit 2"
 run fer-prep "$T/bad" -o /dev/full
 is "$RC" 2 "tree to /dev/full: exit 2"
+like "$(cat "$ERR")" "No space left on device" "tree to /dev/full: message"
+ok "/dev/full is left alone" test -c /dev/full
+run fer-prep -O csv --skip-bad "$T/bad" -o /dev/full
+is "$RC" 2 "tree as CSV to /dev/full: exit 2"
 run bash -c 'fer-prep --classes all "$1" | head -c 1 >/dev/null; exit ${PIPESTATUS[0]}' _ "$TREE"
 is "$RC" 2 "closed stdout: exit 2"
 like "$(cat "$ERR")" "^fer-prep: write error" "closed stdout: message"

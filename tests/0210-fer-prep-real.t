@@ -60,6 +60,10 @@ is "$(grep ^labels "$OUT")" "labels-differ 0" "labels from the folder names"
 is "$(grep ^training "$OUT")" "training-subset same [3995, 7215, 4830, 4965]" "4-class Training subset: same faces, same order"
 [ -s "$ERR" ] && _diag <"$ERR"
 
+# --skip-bad keeps the images in memory instead of streaming them: same bytes.
+fer-prep --skip-bad --classes all --threads 1 "$FER" >"$T/keep.npy"
+cmp_ok "$T/keep.npy" "$T/all.npy" "--skip-bad with one thread: the same output"
+
 # The CSV form: images -> CSV -> npy is identical.
 fer-prep -O csv --classes all "$FER" | fer-prep --classes all >"$T/rt.npy"
 cmp_ok "$T/rt.npy" "$T/all.npy" "all 35,887: images -> CSV -> npy identical"

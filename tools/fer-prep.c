@@ -200,27 +200,32 @@ static int faces_reserve(struct faces *fc, size_t want)
 	return 0;
 }
 
-/* Allocate room for exactly n faces at once.  The image buffer is aligned
- * for transparent huge pages: filling 80 MB of 4 KiB pages otherwise
- * costs one page fault per 4 KiB, a good part of the decoding time. */
-static int faces_alloc(struct faces *fc, size_t n)
+/* Room for n images of NPIX bytes, aligned for transparent huge pages:
+ * filling tens of megabytes of 4 KiB pages otherwise costs a page fault
+ * per 4 KiB, a good part of the decoding time.  NULL if out of memory. */
+static uint8_t *alloc_images(size_t n)
 {
 	size_t bytes = n * NPIX, align = (size_t)2 << 20;
 	void *x;
 
-	if (bytes >= align) {
-		bytes = (bytes + align - 1) / align * align;
-		if (posix_memalign(&x, align, bytes))
-			return -1;
-		madvise(x, bytes, MADV_HUGEPAGE);
-	} else if (!(x = malloc(bytes))) {
-		return -1;
-	}
-	fc->X = x;
-	fc->y = malloc(n * sizeof *fc->y);
-	fc->usage = malloc(n);
-	fc->cap = n;
-	return fc->y && fc->usage ? 0 : -1;
+	if (bytes < align)
+		return malloc(bytes);
+	bytes = (bytes + align - 1) / align * align;
+	if (posix_memalign(&x, align, bytes))
+		return NULL;
+	madvise(x, bytes, MADV_HUGEPAGE);
+	return x;
+}
+
+/* The output file made by -o while writing it, removed if the program
+ * fails half way; NULL otherwise. */
+static const char *out_partial;
+
+static void __attribute__((noreturn)) fail(const char *msg)
+{
+	if (out_partial)
+		unlink(out_partial);
+	vb_fatal(VB_EXIT_DATA, "%s", msg);
 }
 
 /* Class index of an emotion name; -1 when not among the classes. */
@@ -245,7 +250,7 @@ static int fer_code(const char *name)
 static void bad_item(const struct cmdline *cl, struct faces *fc, const char *msg)
 {
 	if (!cl->skip_bad)
-		vb_fatal(VB_EXIT_DATA, "%s", msg);
+		fail(msg);
 	if (!fc->bad++)
 		snprintf(fc->first_bad, sizeof fc->first_bad, "%s", msg);
 }
@@ -393,6 +398,74 @@ static void read_csv(const struct cmdline *cl, FILE *in, const char *name, struc
 }
 
 /* ---------------------------------------------------------------------- */
+/* Output */
+
+static void write_npy(FILE *out, const struct faces *fc)
+{
+	int64_t shape[3] = { (int64_t)fc->n, SIDE, SIDE };
+
+	if (vb_npy_write_header(out, VB_U8, 3, shape) || vb_npy_write_data(out, fc->X, fc->n * NPIX) ||
+	    vb_npy_write_header(out, VB_I64, 1, shape) || vb_npy_write_data(out, fc->y, fc->n * sizeof *fc->y))
+		fail(vb_err_msg());
+}
+
+static void write_error(void)
+{
+	char msg[300];
+
+	snprintf(msg, sizeof msg, "write error: %s", strerror(errno));
+	fail(msg);
+}
+
+static void write_csv_header(FILE *out, int with_usage)
+{
+	if (fputs(with_usage ? "emotion,pixels,Usage\n" : "emotion,pixels\n", out) == EOF)
+		write_error();
+}
+
+/* One Kaggle CSV row: the FER code of the class (its name if it has none),
+ * the pixels, the Usage. */
+static void write_csv_row(FILE *out, const struct cmdline *cl, const uint8_t *px, int64_t cls, int usage,
+			  int with_usage)
+{
+	static _Thread_local char line[NPIX * 4 + 64];
+	const char *name = cl->classes[cls];
+	int code = fer_code(name);
+	char *q = line;
+
+	if (code >= 0) {
+		*q++ = (char)('0' + code);
+		*q++ = ',';
+	} else if (vb_csv_write_field(out, name) || putc(',', out) == EOF) {
+		write_error();
+	}
+	for (int j = 0; j < NPIX; j++) {
+		unsigned v = px[j];
+		if (j)
+			*q++ = ' ';
+		if (v >= 100)
+			*q++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*q++ = (char)('0' + v / 10 % 10);
+		*q++ = (char)('0' + v % 10);
+	}
+	if (with_usage) {
+		*q++ = ',';
+		q = stpcpy(q, split_names[usage]);
+	}
+	*q++ = '\n';
+	if (fwrite(line, 1, (size_t)(q - line), out) != (size_t)(q - line))
+		write_error();
+}
+
+static void write_csv(FILE *out, const struct cmdline *cl, const struct faces *fc, int with_usage)
+{
+	write_csv_header(out, with_usage);
+	for (size_t i = 0; i < fc->n; i++)
+		write_csv_row(out, cl, fc->X + i * NPIX, fc->y[i], fc->usage[i], with_usage);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Image tree input */
 
 struct entry {
@@ -495,17 +568,22 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->rel, ((const struct entry *)b)->rel);
 }
 
-/* Work shared by the decoding threads: entry i decodes into X + i * NPIX. */
+/* Work shared by the decoding threads.  The selected entries are decoded
+ * in batches: entry i of the batch [base, end) goes to X + (i - base) *
+ * NPIX, so memory stays at one batch however large the data set. */
 struct pool {
 	const char *root;
 	const struct walk *w;
 	struct entry **sel;    /* selected entries in output order */
-	size_t n;
-	uint8_t *X;
+	size_t n;              /* number of selected entries */
+	size_t base, end;      /* the current batch */
+	uint8_t *X;            /* BATCH images */
 	char **err;            /* per entry: NULL or the error message */
 	uint8_t *resized;      /* per entry: 1 if converted or resized */
 	atomic_size_t next, done;
 };
+
+#define BATCH 4096
 
 #define CHUNK 64
 
@@ -579,7 +657,7 @@ static int decode_one(struct pool *p, size_t i, struct vb_image_decoder *dec, ui
 		img = r;
 		p->resized[i] = 1;
 	}
-	memcpy(p->X + i * NPIX, img->px, NPIX);
+	memcpy(p->X + (i - p->base) * NPIX, img->px, NPIX);
 	vb_image_free(img);
 	return 0;
 }
@@ -594,9 +672,9 @@ static void work(struct pool *p, int draw)
 
 	for (;;) {
 		start = atomic_fetch_add(&p->next, CHUNK);
-		if (start >= p->n)
+		if (start >= p->end)
 			break;
-		end = start + CHUNK < p->n ? start + CHUNK : p->n;
+		end = start + CHUNK < p->end ? start + CHUNK : p->end;
 		for (i = start; i < end; i++) {
 			if (!dec || decode_one(p, i, dec, &buf, &cap)) {
 				p->err[i] = strdup(dec ? vb_err_msg() : "out of memory");
@@ -618,13 +696,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void read_tree(const struct cmdline *cl, const char *root, struct faces *fc)
+/* Walk, check the names, decode the selected images and write them to
+ * out as they come (see fail() for errors half way). */
+static void read_tree(const struct cmdline *cl, const char *root, struct faces *fc, FILE *out)
 {
 	struct walk w = { 0 };
 	struct pool p;
 	pthread_t *tids;
 	size_t i, nsel = 0, k;
-	int nthreads, started = 0;
+	int nthreads;
+	enum { OUT_STREAM, OUT_KEEP, OUT_CSV } mode;
 	char msg[VB_ERR_MAX + 64];
 
 	walk_dir(root, "", &w);
@@ -698,13 +779,19 @@ static void read_tree(const struct cmdline *cl, const char *root, struct faces *
 	p.sel = malloc((nsel ? nsel : 1) * sizeof *p.sel);
 	p.err = calloc(nsel ? nsel : 1, sizeof *p.err);
 	p.resized = calloc(nsel ? nsel : 1, 1);
-	if (!p.sel || !p.err || !p.resized || faces_alloc(fc, nsel ? nsel : 1))
+	p.X = alloc_images(nsel < BATCH ? (nsel ? nsel : 1) : BATCH);
+	fc->y = malloc((nsel ? nsel : 1) * sizeof *fc->y);
+	fc->usage = malloc(nsel ? nsel : 1);
+	/* Without --skip-bad the number of faces is known now and the images
+	 * go out batch by batch; with it, they are kept until the end. */
+	mode = cl->csv_out ? OUT_CSV : cl->skip_bad ? OUT_KEEP : OUT_STREAM;
+	if (mode == OUT_KEEP)
+		fc->X = alloc_images(nsel ? nsel : 1);
+	if (!p.sel || !p.err || !p.resized || !p.X || !fc->y || !fc->usage || (mode == OUT_KEEP && !fc->X))
 		vb_fatal(VB_EXIT_DATA, "out of memory");
 	for (i = k = 0; i < w.n; i++)
 		if (w.e[i].cls >= 0)
 			p.sel[k++] = &w.e[i];
-	p.X = fc->X;
-	atomic_init(&p.next, 0);
 	atomic_init(&p.done, 0);
 
 	nthreads = vb_opt.threads;
@@ -715,38 +802,75 @@ static void read_tree(const struct cmdline *cl, const char *root, struct faces *
 	tids = calloc((size_t)nthreads, sizeof *tids);
 	if (!tids)
 		vb_fatal(VB_EXIT_DATA, "out of memory");
-	for (int t = 1; t < nthreads; t++)
-		if (pthread_create(&tids[t], NULL, worker, &p) == 0)
-			started++;
-		else
+
+	for (p.base = 0; p.base < nsel || (nsel == 0 && p.base == 0); p.base = p.end) {
+		size_t run = 0;
+		int started = 0;
+
+		p.end = p.base + BATCH < nsel ? p.base + BATCH : nsel;
+		atomic_store(&p.next, p.base);
+		for (int t = 1; t < nthreads; t++)
+			if (pthread_create(&tids[t], NULL, worker, &p) == 0)
+				started++;
+			else
+				break;
+		work(&p, 1);
+		for (int t = 1; t <= started; t++)
+			pthread_join(tids[t], NULL);
+
+		/* Bad images are fatal (before anything of their batch is
+		 * written, so a small set fails with no output at all), or
+		 * skipped; the others go out in order. */
+		for (i = p.base; i < p.end && !cl->skip_bad; i++)
+			if (p.err[i])
+				fail(p.err[i]);
+		if (p.base == 0 && mode == OUT_STREAM) {
+			int64_t shape[3] = { (int64_t)nsel, SIDE, SIDE };
+			if (vb_npy_write_header(out, VB_U8, 3, shape))
+				fail(vb_err_msg());
+		} else if (p.base == 0 && mode == OUT_CSV) {
+			write_csv_header(out, 1);
+		}
+		for (i = p.base; i < p.end; i++) {
+			const uint8_t *px = p.X + (i - p.base) * NPIX;
+			if (p.err[i]) {
+				bad_item(cl, fc, p.err[i]);
+				continue;
+			}
+			if (mode == OUT_CSV)
+				write_csv_row(out, cl, px, p.sel[i]->cls, p.sel[i]->usage, 1);
+			else if (mode == OUT_KEEP)
+				memcpy(fc->X + fc->n * NPIX, px, NPIX);
+			else
+				run++;
+			fc->y[fc->n] = p.sel[i]->cls;
+			fc->usage[fc->n] = (uint8_t)p.sel[i]->usage;
+			fc->resized += p.resized[i];
+			fc->n++;
+		}
+		if (run && vb_npy_write_data(out, p.X, run * NPIX))
+			fail(vb_err_msg());
+		if (nsel == 0)
 			break;
-	work(&p, 1);
-	for (int t = 1; t <= started; t++)
-		pthread_join(tids[t], NULL);
+	}
 	free(tids);
 	if (nsel)
 		vb_progress("decoding", (double)nsel, (double)nsel);
 
-	/* Gather in order, closing the gaps left by bad images. */
-	for (i = k = 0; i < nsel; i++) {
-		if (p.err[i]) {
-			bad_item(cl, fc, p.err[i]);
-			continue;
-		}
-		if (k != i)
-			memcpy(fc->X + k * NPIX, fc->X + i * NPIX, NPIX);
-		fc->y[k] = p.sel[i]->cls;
-		fc->usage[k] = (uint8_t)p.sel[i]->usage;
-		fc->resized += p.resized[i];
-		k++;
+	if (mode == OUT_STREAM) {
+		int64_t shape[1] = { (int64_t)fc->n };
+		if (vb_npy_write_header(out, VB_I64, 1, shape) || vb_npy_write_data(out, fc->y, fc->n * sizeof *fc->y))
+			fail(vb_err_msg());
+	} else if (mode == OUT_KEEP) {
+		write_npy(out, fc);
 	}
-	fc->n = k;
 	for (i = 0; i < nsel; i++)
 		if (p.err[i] && strcmp(p.err[i], "out of memory"))
 			free(p.err[i]);
 	free(p.err);
 	free(p.resized);
 	free(p.sel);
+	free(p.X);
 	for (i = 0; i < w.n; i++)
 		free(w.e[i].rel);
 	free(w.e);
@@ -757,57 +881,6 @@ static void read_tree(const struct cmdline *cl, const char *root, struct faces *
 	}
 	free(w.dirs);
 	free(w.dirfd);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Output */
-
-static void write_npy(FILE *out, const struct faces *fc)
-{
-	int64_t shape[3] = { (int64_t)fc->n, SIDE, SIDE };
-
-	if (vb_npy_write_header(out, VB_U8, 3, shape) || vb_npy_write_data(out, fc->X, fc->n * NPIX) ||
-	    vb_npy_write_header(out, VB_I64, 1, shape) || vb_npy_write_data(out, fc->y, fc->n * sizeof *fc->y))
-		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
-}
-
-static void write_csv(FILE *out, const struct cmdline *cl, const struct faces *fc, int with_usage)
-{
-	char *line = malloc(NPIX * 4 + 64);
-	size_t i;
-
-	if (!line)
-		vb_fatal(VB_EXIT_DATA, "out of memory");
-	fputs(with_usage ? "emotion,pixels,Usage\n" : "emotion,pixels\n", out);
-	for (i = 0; i < fc->n; i++) {
-		const char *name = cl->classes[fc->y[i]];
-		int code = fer_code(name);
-		const uint8_t *px = fc->X + i * NPIX;
-		char *q = line;
-
-		if (code >= 0)
-			fprintf(out, "%d,", code);
-		else if (vb_csv_write_field(out, name) || putc(',', out) == EOF)
-			vb_fatal(VB_EXIT_DATA, "write error: %s", strerror(errno));
-		for (int j = 0; j < NPIX; j++) {
-			unsigned v = px[j];
-			if (j)
-				*q++ = ' ';
-			if (v >= 100)
-				*q++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*q++ = (char)('0' + v / 10 % 10);
-			*q++ = (char)('0' + v % 10);
-		}
-		if (with_usage) {
-			*q++ = ',';
-			q = stpcpy(q, split_names[fc->usage[i]]);
-		}
-		*q++ = '\n';
-		if (fwrite(line, 1, (size_t)(q - line), out) != (size_t)(q - line))
-			vb_fatal(VB_EXIT_DATA, "write error: %s", strerror(errno));
-	}
-	free(line);
 }
 
 static void report(const struct cmdline *cl, const struct faces *fc)
@@ -852,27 +925,34 @@ int main(int argc, char **argv)
 	memset(&fc, 0, sizeof fc);
 
 	if (cl.input && strcmp(cl.input, "-") && stat(cl.input, &st) == 0 && S_ISDIR(st.st_mode)) {
-		read_tree(&cl, cl.input, &fc);
+		/* Written while decoding: a file of -o is removed on failure
+		 * (only a regular file, never a device such as /dev/full). */
+		out = vb_open_out(cl.output);
+		if (out != stdout && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode))
+			out_partial = cl.output;
+		read_tree(&cl, cl.input, &fc, out);
+		report(&cl, &fc);
 	} else {
 		const char *name = cl.input && strcmp(cl.input, "-") ? cl.input : "<stdin>";
 		in = vb_open_in(cl.input);
 		read_csv(&cl, in, name, &fc);
-		has_usage = 1;
 		for (size_t i = 0; i < fc.n; i++)
 			if (fc.usage[i] == 3)
 				has_usage = 0;
 		if (in != stdin)
 			fclose(in);
+		report(&cl, &fc);
+		out = vb_open_out(cl.output);
+		if (cl.csv_out)
+			write_csv(out, &cl, &fc, has_usage);
+		else
+			write_npy(out, &fc);
 	}
-	report(&cl, &fc);
-
-	out = vb_open_out(cl.output);
-	if (cl.csv_out)
-		write_csv(out, &cl, &fc, has_usage);
-	else
-		write_npy(out, &fc);
-	if (vb_close(out, cl.output))
+	if (vb_close(out, cl.output)) {
+		if (out_partial)
+			unlink(out_partial);
 		return VB_EXIT_DATA;
+	}
 	free(fc.X);
 	free(fc.y);
 	free(fc.usage);
