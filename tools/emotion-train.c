@@ -854,9 +854,10 @@ static int train(const struct cmdline *c)
 		char *text = vb_read_file(arch, &len);
 		if (!text)
 			vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
-		if (!(net = vb_arch_build(text, len, k)))
-			vb_fatal(VB_EXIT_DATA, "%s: %s", arch, vb_err_msg());
+		net = vb_arch_build(text, len, k);
 		free(text);
+		if (!net)
+			vb_fatal(VB_EXIT_DATA, "%s: %s", arch, vb_err_msg());
 		vb_net_init_weights(net, net->init_he ? VB_INIT_HE : VB_INIT_GLOROT, vb_opt.seed);
 	}
 	check_data(&tr, net, k);
