@@ -64,21 +64,23 @@ set -- $agree
 i=0
 : > "$W/t.vb"; : > "$W/t.py"
 while [ $i -lt "$RUNS" ]; do
-	/usr/bin/time -f "%e %M" -o "$W/one" bin/validate-stats -o /dev/null "$W/big.csv"
+	/usr/bin/time -f "%e %M %U %S" -o "$W/one" bin/validate-stats -o /dev/null "$W/big.csv"
 	cat "$W/one" >> "$W/t.vb"
-	/usr/bin/time -f "%e %M" -o "$W/one" $PY "$W/peer.py" "$W/big.csv" /dev/null
+	/usr/bin/time -f "%e %M %U %S" -o "$W/one" $PY "$W/peer.py" "$W/big.csv" /dev/null
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
 med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
+awk '{ print $1, $2, $3 + $4 }' "$W/t.vb" > "$W/c.vb"; awk '{ print $1, $2, $3 + $4 }' "$W/t.py" > "$W/c.py"
+vbc=$(med "$W/c.vb" 3); pyc=$(med "$W/c.py" 3)
 echo "### validate-stats: statistics of a $2-row song CSV ($(($(wc -c < "$W/big.csv") / 1048576)) MiB, 23 columns)"
 echo
-echo "| program | median wall s ($RUNS runs) | peak RSS MiB | speed-up |"
-echo "|---|---|---|---|"
-awk -v p="$pyt" -v m="$pym" 'BEGIN { printf "| pandas 1.5 read_csv + describe(include=\x27all\x27) + nunique() | %.2f | %.1f | 1.00x |\n", p, m / 1024 }'
-awk -v p="$pyt" -v t="$vbt" -v m="$vbm" 'BEGIN { printf "| validate-stats -o stats.yaml | %.2f | %.1f | %.2fx |\n", t, m / 1024, p / t }'
+echo "| program | median wall s ($RUNS runs) | median CPU s | peak RSS MiB | speed-up (wall) | speed-up (CPU) |"
+echo "|---|---|---|---|---|---|"
+awk -v p="$pyt" -v c="$pyc" -v m="$pym" 'BEGIN { printf "| pandas 1.5 read_csv + describe(include=\x27all\x27) + nunique() | %.2f | %.2f | %.1f | 1.00x | 1.00x |\n", p, c, m / 1024 }'
+awk -v p="$pyt" -v t="$vbt" -v c="$vbc" -v pc="$pyc" -v m="$vbm" 'BEGIN { printf "| validate-stats -o stats.yaml | %.2f | %.2f | %.1f | %.2fx | %.2fx |\n", t, c, m / 1024, p / t, pc / c }'
 echo
 echo "Agreement: row count, every mean to 1e-9 and distinct counts (max relative difference $3): $1"
 [ "$1" = yes ]
