@@ -95,4 +95,12 @@ run make "${P[@]}" SONGS="$T/nope.csv" pipeline
 is "$RC" 2 "missing catalogue: make fails"
 like "$(cat "$ERR")" "pipeline: cannot open '$T/nope.csv': No such file or directory" "missing catalogue: clear message"
 
+# two pipelines at once (an overlapping cron job): the second one does not start
+flock "$T/p/.running" sleep 4 &
+sleep 1
+run make "${P[@]}" pipeline
+is "$RC" 2 "a run already in progress: make fails"
+like "$(cat "$ERR")" "pipeline: another run holds $T/p/.running; not starting" "a run already in progress: clear message"
+wait
+
 done_testing
