@@ -412,7 +412,8 @@ static void log_free_tables(struct vb_fb_log *log)
 		free(log->emotions[i]);
 	free(log->tracks);
 	free(log->emotions);
-	free(log->ev);
+	if (log->ev)
+		munmap(log->ev, log->ev_bytes);
 }
 
 void vb_fb_log_free(struct vb_fb_log *log)
@@ -435,9 +436,20 @@ struct vb_fb_log *vb_fb_parse(const char *buf, size_t len)
 		goto nomem;
 	tr.names = &log->tracks, tr.count = &log->ntracks;
 	em.names = &log->emotions, em.count = &log->nemotions;
-	cap = len / 48 + 16;
-	if (!(log->ev = malloc(cap * sizeof *log->ev)))
+	/* one event per line at most: count them and allocate once, in huge
+	 * pages where the kernel allows (a million events are 16 MB) */
+	cap = 1;
+	for (const char *q = buf; len && (q = memchr(q, '\n', (size_t)(end - q))); q++)
+		cap++;
+	log->ev_bytes = cap * sizeof *log->ev;
+	log->ev = mmap(NULL, log->ev_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (log->ev == MAP_FAILED) {
+		log->ev = NULL;
 		goto nomem;
+	}
+#ifdef MADV_HUGEPAGE
+	madvise(log->ev, log->ev_bytes, MADV_HUGEPAGE);
+#endif
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *f[4], *q, *le;
@@ -486,13 +498,6 @@ struct vb_fb_log *vb_fb_parse(const char *buf, size_t len)
 			goto nomem;
 		if (ei > 65535)
 			goto bad;
-		if (log->n == cap) {
-			struct vb_fb_event *ne;
-			cap *= 2;
-			if (!(ne = realloc(log->ev, cap * sizeof *ne)))
-				goto nomem;
-			log->ev = ne;
-		}
 		log->ev[log->n].time_ms = ms;
 		log->ev[log->n].track = (uint32_t)ti;
 		log->ev[log->n].emotion = (uint16_t)ei;
@@ -524,7 +529,7 @@ struct vb_fb_log *vb_fb_read_fd(int fd)
 	struct vb_fb_log *log;
 
 	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size > 0) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (m != MAP_FAILED) {
 			log = vb_fb_parse(m, (size_t)st.st_size);
 			munmap(m, (size_t)st.st_size);

@@ -52,6 +52,7 @@ struct vb_fb_log {
 	long torn_line;          /* its line number */
 	long bad;                /* malformed complete lines skipped */
 	long first_bad_line;     /* line number of the first of them */
+	size_t ev_bytes;         /* internal: the size of ev's mapping */
 };
 
 /* Read the log at path.  A file that does not exist is an empty log with
