@@ -895,6 +895,7 @@ struct vstump {
 
 struct vcascade {
 	struct vstump *st;   /* all stumps in stage order */
+	float *lo, *hi;      /* per stage: float sums below lo fail, above hi pass */
 	int32_t nofs[4];
 };
 
@@ -925,6 +926,29 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 		s->left = c->leaves[c->trees[i].first_leaf];
 		s->right = c->leaves[c->trees[i].first_leaf + 1];
 	}
+	/* Stage sums are double in OpenCV.  Summed in float instead, they are
+	 * off by at most (n - 1) 2^-24 sum|leaf| (and the double sums by far
+	 * less); outside twice that band around the threshold the decision is
+	 * the same, inside it the stage is summed again in double. */
+	v->lo = malloc((size_t)c->nstages * sizeof *v->lo);
+	v->hi = malloc((size_t)c->nstages * sizeof *v->hi);
+	if (!v->lo || !v->hi)
+		return vb_err_set("out of memory");
+	for (int si = 0; si < c->nstages; si++) {
+		const struct stage *st = &c->stages[si];
+		double m = 0;
+		for (int t = st->first_tree; t < st->first_tree + st->ntrees; t++) {
+			double l = fabs(v->st[t].left), r = fabs(v->st[t].right);
+			m += l > r ? l : r;
+		}
+		double band = 4.0 * (st->ntrees + 1) * ldexp(m, -24) + 1e-30;
+		v->lo[si] = (float)((double)st->thr - band);
+		v->hi[si] = (float)((double)st->thr + band);
+		if ((double)v->lo[si] > (double)st->thr - band)
+			v->lo[si] = nextafterf(v->lo[si], -INFINITY);
+		if ((double)v->hi[si] < (double)st->thr + band)
+			v->hi[si] = nextafterf(v->hi[si], INFINITY);
+	}
 	int x = 1, y = 1, w = c->winw - 2, h = c->winh - 2;
 	v->nofs[0] = y * S + COL(x);
 	v->nofs[1] = y * S + COL(x + w);
@@ -947,6 +971,30 @@ T_AVX2 static inline __m256i sum4v(const uint32_t *p, const int32_t o[4])
 	__m256i a = _mm256_sub_epi32(ld(p + o[0]), ld(p + o[1]));
 	__m256i b = _mm256_sub_epi32(ld(p + o[3]), ld(p + o[2]));
 	return _mm256_add_epi32(a, b);
+}
+
+/* One stage summed in double as OpenCV does: the pass mask of 8 windows. */
+T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
+                                                         const struct vstump *sp,
+                                                         const uint32_t *p, __m256 vnf)
+{
+	__m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+	for (int t = 0; t < st->ntrees; t++, sp++) {
+		__m256 f = _mm256_add_ps(
+			_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
+			_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
+		if (sp->nr == 3)
+			f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
+			                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+		f = _mm256_mul_ps(f, vnf);
+		__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
+		__m256 leaf = _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
+		a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
+		a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
+	}
+	__m256d th = _mm256_set1_pd((double)st->thr);
+	return _mm256_movemask_pd(_mm256_cmp_pd(a0, th, _CMP_GE_OQ)) |
+	       _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
 }
 
 /* Scan n windows of one row (window i at ps + i): append the indices of the
@@ -989,7 +1037,8 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 		const struct vstump *sp = v->st;
 		for (int si = 0; si < c->nstages; si++) {
 			const struct stage *st = &c->stages[si];
-			__m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+			const struct vstump *sp0 = sp;
+			__m256 fa = _mm256_setzero_ps();
 			for (int t = 0; t < st->ntrees; t++, sp++) {
 				__m256 f = _mm256_add_ps(
 					_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
@@ -999,13 +1048,13 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 					                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
 				f = _mm256_mul_ps(f, vnf);
 				__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
-				__m256 leaf = _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
-				a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
-				a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
+				fa = _mm256_add_ps(fa, _mm256_blendv_ps(_mm256_set1_ps(sp->right),
+				                                        _mm256_set1_ps(sp->left), lt));
 			}
-			__m256d th = _mm256_set1_pd((double)st->thr);
-			int pass = _mm256_movemask_pd(_mm256_cmp_pd(a0, th, _CMP_GE_OQ)) |
-			           _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
+			int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
+			int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
+			if ((pass | fail) != 0xff)
+				pass = stage_double(st, sp0, p, vnf);
 			if (si == 0) {
 				/* OpenCV skips the window after one rejected by stage 0 */
 				int rej = varok & ~pass, ev = 0;
@@ -1336,6 +1385,10 @@ done:
 	free(s.sc.of);
 	free(s.v1.st);
 	free(s.v2.st);
+	free(s.v1.lo);
+	free(s.v1.hi);
+	free(s.v2.lo);
+	free(s.v2.hi);
 	return rc;
 }
 
@@ -1455,7 +1508,7 @@ int vb_haar_detect(const struct vb_haar *c, const uint8_t *px, int w, int h,
 		return vb_err_set("bad detection parameters");
 	if (w <= 0 || h <= 0 || stride < w)
 		return vb_err_set("bad image size %d x %d", w, h);
-	if ((int64_t)w * h > (int64_t)1 << 28)
+	if ((int64_t)w * h > (int64_t)1 << 26)
 		return vb_err_set("image of %d x %d is too large to search", w, h);
 	if (w < c->winw || h < c->winh)
 		return 0;
