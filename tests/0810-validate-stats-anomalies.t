@@ -14,32 +14,52 @@ is "$RC:$(cat "$OUT")" "0:" "the catalogue against its own schema and statistics
 run validate-stats -s "$TOP/schemas/spotify_songs.yaml" "$T/songs.csv"
 is "$RC:$(cat "$OUT")" "0:" "the catalogue against schemas/spotify_songs.yaml: clean"
 
-# break COPY OUT RULE: a Python statement over row r (a dict) and index i;
-# 'drop' (set of columns) and 'add' (dict) change the header
-break_csv() {
-	$PYTHON - "$T/songs.csv" "$T/$1" "$2" <<'PY'
-import csv, sys, random
-random.seed(5)
-src, dst, rule = sys.argv[1], sys.argv[2], sys.argv[3]
-rows = list(csv.DictReader(open(src, newline='')))
-cols = list(rows[0].keys())
-drop, add, keep = set(), {}, None
-env = {'drop': drop, 'add': add, 'random': random}
-for i, r in enumerate(rows):
-    env.update(r=r, i=i)
-    exec(rule, env)
-keep = env.get('keep')
-if keep is not None:
-    rows = [r for i, r in enumerate(rows) if keep(i, r)]
-cols = [c for c in cols if c not in drop] + list(add)
-with open(dst, 'w', newline='') as f:
-    w = csv.writer(f, lineterminator='\n')
-    w.writerow(cols)
-    for r in rows:
-        r.update(add)
-        w.writerow([r[c] for c in cols])
+# rule COPY CODE: a broken copy of the catalogue; CODE is Python run over row r
+# (a dict) and index i; it may add names to 'drop' (columns), set 'add'
+# (new columns) or define keep(i, r).  All copies are made in one pass.
+: >"$T/rules"
+rule() { printf '%s\t%s\n' "$1" "$2" >>"$T/rules"; }
+make_copies() {
+	$PYTHON - "$T/songs.csv" "$T" "$T/rules" <<'PY'
+import csv, sys
+src, d, rules = sys.argv[1], sys.argv[2], sys.argv[3]
+base = list(csv.DictReader(open(src, newline='')))
+for line in open(rules).read().splitlines():
+    name, code = line.split('\t', 1)
+    rows = [dict(r) for r in base]
+    cols = list(rows[0].keys())
+    env = {'drop': set(), 'add': {}}
+    for i, r in enumerate(rows):
+        env.update(r=r, i=i)
+        exec(code, env)
+    keep = env.get('keep')
+    if keep is not None:
+        rows = [r for i, r in enumerate(rows) if keep(i, r)]
+    cols = [c for c in cols if c not in env['drop']] + list(env['add'])
+    with open(d + '/' + name, 'w', newline='') as f:
+        w = csv.writer(f, lineterminator='\n')
+        w.writerow(cols)
+        for r in rows:
+            r.update(env['add'])
+            w.writerow([r[c] for c in cols])
 PY
 }
+
+rule missing.csv "drop.add('tempo')"
+rule new.csv "add['lyrics'] = 'la la'"
+rule float.csv "r['key'] = '5.5' if i % 100 == 0 else r['key']"
+rule intstr.csv "r['key'] = 'C#' if i == 7 else r['key']"
+rule nan.csv "r['danceability'] = 'nan' if i % 50 == 0 else r['danceability']"
+rule big.csv "r['energy'] = '1.5' if i == 3 else r['energy']"
+rule small.csv "r['tempo'] = '-5' if i == 3 else r['tempo']"
+rule bigint.csv "r['key'] = '12' if i == 3 else r['key']"
+rule notfloat.csv "r['valence'] = 'high' if i == 3 else r['valence']"
+rule enum.csv "r['playlist_genre'] = 'polka' if i % 10 == 0 else r['playlist_genre']"
+rule absent.csv "r['track_id'] = '' if i % 5 == 0 else r['track_id']"
+rule few.csv "keep = lambda i, r: i < 100"
+rule rap.csv "keep = lambda i, r: r['playlist_genre'] == 'rap' or i < 17000"
+rule quiet.csv "r['energy'] = repr(float(r['energy']) * 0.4)"
+make_copies
 
 # expect FILE KIND [COLUMN] [BASELINE]: validate and look for KIND
 expect() {
@@ -50,36 +70,22 @@ expect() {
 	like "$(cat "$ERR")" "^validate-stats: '.*$f': [0-9]+ anomalies, [0-9]+ of severity error$" "$kind: summary on stderr"
 }
 
-break_csv missing.csv "drop.add('tempo')"
 expect missing.csv SCHEMA_MISSING_COLUMN tempo
-break_csv new.csv "add['lyrics'] = 'la la'"
 run validate-stats -s "$T/schema.yaml" "$T/new.csv"
 is "$RC" 0 "SCHEMA_NEW_COLUMN is a warning: exit 0"
 like "$(cat "$OUT")" "^warning +SCHEMA_NEW_COLUMN +lyrics " "SCHEMA_NEW_COLUMN found"
-break_csv float.csv "r['key'] = '5.5' if i % 100 == 0 else r['key']"
 expect float.csv INT_TYPE_HAS_FLOAT key
-break_csv intstr.csv "r['key'] = 'C#' if i == 7 else r['key']"
 expect intstr.csv INT_TYPE_NOT_INT_STRING key
-break_csv nan.csv "r['danceability'] = 'nan' if i % 50 == 0 else r['danceability']"
 expect nan.csv FLOAT_TYPE_HAS_NAN danceability
-break_csv big.csv "r['energy'] = '1.5' if i == 3 else r['energy']"
 expect big.csv FLOAT_TYPE_BIG_FLOAT energy
-break_csv small.csv "r['tempo'] = '-5' if i == 3 else r['tempo']"
 expect small.csv FLOAT_TYPE_SMALL_FLOAT tempo
-break_csv bigint.csv "r['key'] = '12' if i == 3 else r['key']"
 expect bigint.csv INT_TYPE_BIG_INT key
-break_csv notfloat.csv "r['valence'] = 'high' if i == 3 else r['valence']"
 expect notfloat.csv FLOAT_TYPE_NOT_FLOAT_STRING valence
-break_csv enum.csv "r['playlist_genre'] = 'polka' if i % 10 == 0 else r['playlist_genre']"
 expect enum.csv ENUM_TYPE_UNEXPECTED_STRING_VALUES playlist_genre
 like "$(cat "$OUT")" "'polka'" "ENUM_TYPE_UNEXPECTED_STRING_VALUES names the value"
-break_csv absent.csv "r['track_id'] = '' if i % 5 == 0 else r['track_id']"
 expect absent.csv FEATURE_TYPE_LOW_FRACTION_PRESENT track_id
-break_csv few.csv "keep = lambda i, r: i < 100"
 expect few.csv DATASET_LOW_NUM_EXAMPLES
-break_csv rap.csv "keep = lambda i, r: r['playlist_genre'] == 'rap' or i < 17000"
 expect rap.csv COMPARATOR_L_INFTY_HIGH playlist_genre base
-break_csv quiet.csv "r['energy'] = repr(float(r['energy']) * 0.4)"
 expect quiet.csv COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH energy base
 
 # two random halves of the catalogue pass the schema and each other's drift check
