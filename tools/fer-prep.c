@@ -34,7 +34,7 @@ static const char *const fer_names[7] = { "angry", "disgust", "fear", "happy", "
 static const char *const split_names[3] = { "Training", "PublicTest", "PrivateTest" };
 
 struct cmdline {
-	const char *input;       /* NULL or "-": stdin */
+	char *input;             /* NULL or "-": stdin */
 	const char *output;      /* NULL or "-": stdout */
 	char *classes[MAXCLASSES];
 	int nclasses;
@@ -930,6 +930,12 @@ int main(int argc, char **argv)
 		out = vb_open_out(cl.output);
 		if (out != stdout && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode))
 			out_partial = cl.output;
+		{
+			/* "dir/" names files "dir/happy/...", not "dir//happy/..." */
+			size_t n = strlen(cl.input);
+			while (n > 1 && cl.input[n - 1] == '/')
+				cl.input[--n] = 0;
+		}
 		read_tree(&cl, cl.input, &fc, out);
 		report(&cl, &fc);
 	} else {
