@@ -61,6 +61,7 @@ data "valence out of range" "recommend: '$T/range.csv': line 2: valence -0.5 is 
 printf '%s\na,N,A,pop,0.5,0.5\0\n' "$hdr" > "$T/nul.csv"
 data "NUL byte" "recommend: '$T/nul.csv': NUL byte in the songs CSV" -s "$T/nul.csv" -e sad
 data "songs is a directory" "recommend: '$T': read error: Is a directory" -s "$T" -e sad
+data "unknown genre" "recommend: no genre 'polka' in '$S'" -s "$S" -e sad --genre polka
 head -c 3000 "$S" > "$T/trunc.csv"
 run recommend -s "$T/trunc.csv" -e sad
 is "$RC" 2 "truncated songs CSV: exit 2"
