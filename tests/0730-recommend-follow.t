@@ -68,4 +68,26 @@ wait $pid
 is "$?" 0 "live: exit 0 when the writer closes"
 is "$(cat "$T/live.err")" "" "live: nothing on stderr"
 
+# feedback recorded while following counts from the next playlist on
+mkfifo "$T/fifo2"
+recommend -s "$S" --follow --hold 0 --smooth 0 -n 3 --feedback "$T/live.log" \
+	< "$T/fifo2" > "$T/live2.csv" 2> "$T/live2.err" &
+pid=$!
+exec 3> "$T/fifo2"
+head -1 "$E/stream.csv" >&3
+echo "0,0,1,1,1,1,0.1,0.1,0.7,0.1,sad" >&3
+echo "1,0,1,1,1,1,0.1,0.1,0.7,0.1,sad" >&3
+for i in $(seq 50); do
+	[ "$(wc -l < "$T/live2.csv")" -ge 4 ] && break
+	sleep 0.1
+done
+recommend --record like --track s065 -e happy --feedback "$T/live.log"
+echo "2,0,1,1,1,1,0.1,0.7,0.1,0.1,happy" >&3
+echo "3,0,1,1,1,1,0.1,0.7,0.1,0.1,happy" >&3
+exec 3>&-
+wait $pid
+is "$?" 0 "live feedback: exit 0"
+is "$(csvcol "$T/live2.csv" id | sed -n 4p),$(csvcol "$T/live2.csv" why | sed -n 4p)" "s065,you liked it" \
+	"a like recorded while following shapes the next playlist"
+
 done_testing
