@@ -668,10 +668,10 @@ static int find_col(const struct vb_sv *f, int n, const char *const *names)
 }
 
 /* A mood name from the quadrant of the circumplex, for catalogues without a
- * mood column. */
+ * mood column; the same four names song-cluster gives its clusters. */
 static struct vb_sv quadrant(double v, double e)
 {
-	const char *s = v >= 0.5 ? (e >= 0.5 ? "happy" : "calm") : (e >= 0.5 ? "angry" : "sad");
+	const char *s = v >= 0.5 ? (e >= 0.5 ? "happy" : "calm") : (e >= 0.5 ? "energetic" : "sad");
 	struct vb_sv r = { s, (uint32_t)strlen(s) };
 	return r;
 }

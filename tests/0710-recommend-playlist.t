@@ -107,6 +107,9 @@ like "$(cat "$ERR")" "^recommend: only [0-9]+ songs left to choose from$" "-n 10
 printf 'track_id,track_name,track_artist,playlist_genre,valence,energy\nt1,One,A,pop,0.2,0.2\nt2,Two,B,rock,0.9,0.9\n' > "$T/tt.csv"
 run recommend -s "$T/tt.csv" -e sad -n 1
 is "$(tail -1 "$OUT")" "1,t1,One,A,pop,sad,0.2,0.2,0.9460,matches your mood (sad)" "TidyTuesday columns; mood from the quadrant; fit exp(-0.05^2/(2*0.15^2))"
+printf 't3,Three,C,rock,0.1,0.95\nt4,Four,D,pop,0.8,0.1\n' >> "$T/tt.csv"
+run recommend -s "$T/tt.csv" -e sad -n 4
+is "$(csvcol "$OUT" mood | sort | tr '\n' ' ')" "calm energetic happy sad " "quadrant moods use song-cluster's names"
 
 # songs on stdin with --emotion
 run recommend -s - -e sad -n 1 < "$T/tt.csv"
