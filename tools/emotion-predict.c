@@ -68,7 +68,7 @@ static const struct argp_option options[] = {
 	{ "cascade", OPT_CASCADE, "FILE", 0, "OpenCV cascade XML, Haar or LBP (default: "
 	  DEFAULT_CASCADE ")", 0 },
 	{ "scale-factor", OPT_SCALE, "F", 0, "Scale step of the face search, > 1 (default: 1.1)", 0 },
-	{ "min-neighbors", OPT_NEIGH, "N", 0, "Keep faces with more than N overlapping hits (default: 3)", 0 },
+	{ "min-neighbors", OPT_NEIGH, "N", 0, "Keep faces of more than N hits (default: 3)", 0 },
 	{ "min-size", OPT_MINSIZE, "WxH", 0, "Smallest face searched, W or WxH pixels (default: 0, "
 	  "the cascade's window)", 0 },
 	{ "max-size", OPT_MAXSIZE, "WxH", 0, "Largest face searched (default: 0, the whole image)", 0 },
