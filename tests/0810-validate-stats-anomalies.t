@@ -59,6 +59,7 @@ rule absent.csv "r['track_id'] = '' if i % 5 == 0 else r['track_id']"
 rule few.csv "keep = lambda i, r: i < 100"
 rule rap.csv "keep = lambda i, r: r['playlist_genre'] == 'rap' or i < 17000"
 rule quiet.csv "r['energy'] = repr(float(r['energy']) * 0.4)"
+rule noname.csv "r['track_name'] = ''"
 make_copies
 
 # expect FILE KIND [COLUMN] [BASELINE]: validate and look for KIND
@@ -85,6 +86,7 @@ expect enum.csv ENUM_TYPE_UNEXPECTED_STRING_VALUES playlist_genre
 like "$(cat "$OUT")" "'polka'" "ENUM_TYPE_UNEXPECTED_STRING_VALUES names the value"
 expect absent.csv FEATURE_TYPE_LOW_FRACTION_PRESENT track_id
 expect few.csv DATASET_LOW_NUM_EXAMPLES
+expect noname.csv FEATURE_TYPE_LOW_NUMBER_PRESENT track_name
 expect rap.csv COMPARATOR_L_INFTY_HIGH playlist_genre base
 expect quiet.csv COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH energy base
 
@@ -104,6 +106,29 @@ run validate-stats -s "$T/schema.yaml" -b "$T/h1.yaml" "$T/h2.csv"
 is "$RC:$(cat "$OUT")" "0:" "two random halves: no anomaly (schema of the whole, drift of one half against the other)"
 run validate-stats -b "$T/h1.yaml" "$T/h2.csv"
 is "$RC:$(cat "$OUT")" "0:" "two random halves: no drift at the default threshold"
+
+# a bool column (Kaggle 114k sample) with a word in it
+if [ -e "$DATA/spotify/tracks114k.head50.csv" ]; then
+	run validate-stats -s "$TOP/schemas/tracks114k.yaml" "$DATA/spotify/tracks114k.head50.csv"
+	is "$RC:$(cat "$OUT")" "0:" "the 114k sample passes schemas/tracks114k.yaml"
+	sed '5s/,False,/,maybe,/' "$DATA/spotify/tracks114k.head50.csv" >"$T/t114.csv"
+	run validate-stats -s "$TOP/schemas/tracks114k.yaml" "$T/t114.csv"
+	like "$RC:$(cat "$OUT")" "^1:error +BOOL_TYPE_UNEXPECTED_STRING +explicit +1 values that are not true/false" "BOOL_TYPE_UNEXPECTED_STRING found"
+	song-scale "$DATA/spotify/tracks114k.head50.csv" >"$T/t114.scaled.csv"
+	run validate-stats -s "$TOP/schemas/song-scale.yaml" "$T/t114.scaled.csv"
+	is "$RC:$(cat "$OUT")" "0:" "song-scale's output of the 114k sample passes schemas/song-scale.yaml"
+else
+	skip "no tracks114k sample"
+fi
+if [ -e "$DATA/spotify/genres_v2.sample238.csv" ]; then
+	run validate-stats -s "$TOP/schemas/genres_v2.yaml" "$DATA/spotify/genres_v2.sample238.csv"
+	is "$RC:$(cat "$OUT")" "0:" "the genres_v2 sample passes schemas/genres_v2.yaml"
+	song-scale "$DATA/spotify/genres_v2.sample238.csv" >"$T/g2.scaled.csv"
+	run validate-stats -s "$TOP/schemas/song-scale.yaml" "$T/g2.scaled.csv"
+	is "$RC:$(cat "$OUT")" "0:" "song-scale's output of genres_v2 passes schemas/song-scale.yaml"
+else
+	skip "no genres_v2 sample"
+fi
 
 # anomalies as YAML
 run validate-stats --yaml -s "$T/schema.yaml" "$T/nan.csv"
