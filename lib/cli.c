@@ -218,24 +218,32 @@ void vb_progress(const char *what, double done, double total)
 	static double start, last;
 	static const char *cur;
 	double t, pct, eta;
-	int bar = 24, fill;
+	int bar = 24, fill, tty;
 
 	if (!vb_show_progress())
 		return;
+	tty = isatty(STDERR_FILENO);
 	t = now_seconds();
 	if (what != cur || done <= 0) {
 		cur = what;
 		start = t;
-		last = 0;
+		last = t;
 	}
-	if (done < total && t - last < 0.1)
+	/* a terminal redraws one line ten times a second; a log (-v in a pipe)
+	 * gets a whole line every ten seconds and at the end */
+	if (done < total && t - last < (tty ? 0.1 : 10.0))
 		return;
 	last = t;
 	pct = total > 0 ? done / total : 0;
 	if (pct > 1)
 		pct = 1;
-	fill = (int)(pct * bar + 0.5);
 	eta = pct > 0 ? (t - start) * (1 - pct) / pct : 0;
+	if (!tty) {
+		fprintf(stderr, "%s: %s %3.0f%% %.0f/%.0f ETA %02d:%02d\n", vb_progname, what,
+			pct * 100, done, total, (int)(eta / 60), (int)eta % 60);
+		return;
+	}
+	fill = (int)(pct * bar + 0.5);
 	fprintf(stderr, "\r%s [%.*s%*s] %3.0f%% %.0f/%.0f ETA %02d:%02d ", what, fill,
 		"########################", bar - fill, "", pct * 100, done, total,
 		(int)(eta / 60), (int)eta % 60);

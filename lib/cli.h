@@ -73,9 +73,11 @@ int vb_close_stdout(int status);
 /* True when progress should be drawn: stderr is a terminal and not -q, or -v. */
 int vb_show_progress(void);
 
-/* Progress on stderr, only when vb_show_progress(): "what  done/total  pct%
- * ETA mm:ss" redrawn in place at most ~10 times a second; done == total
- * ends the line.  Not thread-safe: call from one thread. */
+/* Progress on stderr, only when vb_show_progress(): on a terminal a bar
+ * "what [###   ] pct% done/total ETA mm:ss" redrawn in place at most ~10
+ * times a second, done == total ending the line; otherwise (-v into a log)
+ * a plain "prog: what pct% ..." line every ten seconds and at the end.
+ * Not thread-safe: call from one thread. */
 void vb_progress(const char *what, double done, double total);
 
 #endif

@@ -1,7 +1,8 @@
 /* csv.c - RFC 4180 CSV reader (streaming, buffered) and writer.
  *
- * The reader pulls the input in large chunks with fread() and scans the
- * buffer; unquoted runs are copied with one memcpy each.  The fields of the
+ * The reader pulls the input a line at a time with getline(), so a row is
+ * returned as soon as its line has arrived on a live pipe, and scans the
+ * line; unquoted runs are copied with one memcpy each.  The fields of the
  * current row are stored back to back, NUL-terminated, in one growing
  * buffer, so a row costs no allocation once the buffers have grown to fit.
  */
@@ -19,9 +20,10 @@
 
 struct vb_csv {
 	FILE *f;
-	unsigned char *in;      /* input chunk */
+	unsigned char *in;      /* input line (getline's buffer) */
+	size_t incap;           /* its allocated size */
 	size_t pos, len;        /* unread part is in[pos..len) */
-	int eof;                /* fread hit the end (or an error) */
+	int eof;                /* getline hit the end */
 	int started;            /* the BOM check is done */
 	char *row;              /* field bytes, each NUL-terminated */
 	size_t rowlen, rowcap;
@@ -52,7 +54,8 @@ struct vb_csv *vb_csv_open(FILE *f)
 	if (!r)
 		goto oom;
 	r->f = f;
-	r->in = malloc(CSV_CHUNK);
+	r->incap = CSV_CHUNK;
+	r->in = malloc(r->incap);
 	r->rowcap = 4096;
 	r->row = malloc(r->rowcap);
 	r->fcap = 64;
@@ -91,22 +94,30 @@ long vb_csv_line(const struct vb_csv *r)
 	return r->line;
 }
 
-/* Refill the input buffer.  1 if bytes are available, 0 at end of input,
- * -1 on a read error. */
+/* Refill the input buffer with the next line.  1 if bytes are available,
+ * 0 at end of input, -1 on a read error. */
 static int refill(struct vb_csv *r)
 {
+	ssize_t n;
+
 	if (r->pos < r->len)
 		return 1;
 	if (r->eof)
 		return 0;
 	r->pos = 0;
-	r->len = fread(r->in, 1, CSV_CHUNK, r->f);
-	if (r->len < CSV_CHUNK) {
+	r->len = 0;
+	errno = 0;
+	n = getline((char **)&r->in, &r->incap, r->f);
+	if (n < 0) {
 		if (ferror(r->f))
 			return vb_err_sys("line %ld: read error", r->next_line);
+		if (errno == ENOMEM)
+			return vb_err_set("line %ld: out of memory", r->next_line);
 		r->eof = 1;
+		return 0;
 	}
-	return r->len > 0;
+	r->len = (size_t)n;
+	return 1;
 }
 
 static int append(struct vb_csv *r, const void *p, size_t n)
@@ -165,22 +176,9 @@ int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens
 	r->line = r->next_line;
 	if (!r->started) {
 		r->started = 1;
-		/* a UTF-8 byte-order mark: need 3 bytes, which may span reads */
+		/* a UTF-8 byte-order mark: the first line holds all of it */
 		if ((rc = refill(r)) < 0)
 			return -1;
-		while (rc > 0 && r->len - r->pos < 3 && !r->eof) {
-			size_t got;
-			memmove(r->in, r->in + r->pos, r->len - r->pos);
-			r->len -= r->pos;
-			r->pos = 0;
-			got = fread(r->in + r->len, 1, CSV_CHUNK - r->len, r->f);
-			if (got == 0) {
-				if (ferror(r->f))
-					return vb_err_sys("line 1: read error");
-				r->eof = 1;
-			}
-			r->len += got;
-		}
 		if (r->len - r->pos >= 3 && !memcmp(r->in + r->pos, "\xef\xbb\xbf", 3))
 			r->pos += 3;
 	}

@@ -3,12 +3,14 @@
 #include "csv.h"
 #include "err.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int ntest, nfail;
 
@@ -328,8 +330,38 @@ static void test_numbers(void)
 	ok(vb_csv_parse_double("1,5", &v) == -1, "1,5 is not a number");
 }
 
+/* A row must come back as soon as its line has arrived on a live pipe, not
+ * when a read buffer fills or the writer closes (alarm turns a hang into a
+ * failure). */
+static void test_live_pipe(void)
+{
+	int fd[2];
+	FILE *in;
+	struct vb_csv *r;
+	char **f;
+	size_t n;
+
+	if (pipe(fd)) {
+		ok(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	if (write(fd[1], "a,b\n1,2\n", 8) != 8)
+		ok(0, "write to pipe");
+	in = fdopen(fd[0], "r");
+	r = vb_csv_open(in);
+	alarm(10);
+	ok(vb_csv_next(r, &f, &n, NULL) == 1 && n == 2, "live pipe: header row before EOF");
+	ok(vb_csv_next(r, &f, &n, NULL) == 1 && !strcmp(f[1], "2"), "live pipe: data row before EOF");
+	alarm(0);
+	close(fd[1]);
+	ok(vb_csv_next(r, &f, &n, NULL) == 0, "live pipe: end after the writer closes");
+	vb_csv_close(r);
+	fclose(in);
+}
+
 int main(void)
 {
+	test_live_pipe();
 	test_reader();
 	test_writer();
 	test_numbers();
