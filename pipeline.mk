@@ -54,12 +54,13 @@ SONGS_SCHEMA ?= schemas/song-scale.yaml
 CLUSTER_FLAGS ?=
 PLAYLIST_FLAGS ?= -n 10
 
-# one run id per invocation, handed down to the sub-make
-ifndef RUN_ID
-RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
+# one run id per invocation, handed down to the sub-make on its command line
+# (not exported: other targets, such as make check, must not inherit it)
+ifndef PIPE_RUN_ID
+PIPE_RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
-export RUN_ID ALERT_CMD QUIET
-PIPE_ENV = RUNS=$(RUNS_DIR) BIN=$(PIPE_BIN)
+export ALERT_CMD QUIET
+PIPE_ENV = RUNS=$(RUNS_DIR) BIN=$(PIPE_BIN) RUN_ID=$(PIPE_RUN_ID)
 STAGE = @$(PIPE_ENV) $(PIPE_SH) stage
 
 F := $(PIPE)/faces
@@ -83,7 +84,7 @@ ifdef PIPE_FIXTURE
 	      "testdata/pipeline/gen.py); make pipeline DATA=dir for real data"
 endif
 	@mkdir -p $(PIPE)
-	@flock -n -E 75 $(PIPE)/.running $(MAKE) --no-print-directory pipeline-run RUN_ID=$(RUN_ID) || \
+	@flock -n -E 75 $(PIPE)/.running $(MAKE) --no-print-directory pipeline-run PIPE_RUN_ID=$(PIPE_RUN_ID) || \
 	 { s=$$?; [ $$s != 75 ] || echo "pipeline: another run holds $(PIPE)/.running; not starting" >&2; exit $$s; }
 
 pipeline-run: $(PIPE_LOCK)
@@ -130,13 +131,13 @@ $(F)/val.stats.yaml $(F)/test.stats.yaml: $(F)/%.stats.yaml: $(F)/%.npy $(F)/tra
 $(F)/candidate.safetensors: $(F)/train.npy $(F)/val.npy $(F)/train.stats.yaml $(F)/val.stats.yaml \
 		$(PIPE)/train.params $(PIPE_BIN)/emotion-train
 	$(STAGE) faces-train $(PIPE_BIN)/emotion-train $(TRAIN_FLAGS) --val $(F)/val.npy \
-		--run-dir $(RUNS_DIR)/$(RUN_ID) -o $@.tmp $(F)/train.npy
+		--run-dir $(RUNS_DIR)/$(PIPE_RUN_ID) -o $@.tmp $(F)/train.npy
 	@mv $@.tmp $@
 
 # evaluate on PrivateTest and promote only if at least as good as production
 $(F)/promotion.yaml: $(F)/candidate.safetensors $(F)/test.npy $(F)/test.stats.yaml $(PIPE_BIN)/emotion-train
-	$(STAGE) faces-evaluate-promote $(PIPE_SH) promote $< $(F)/test.npy $(PRODUCTION) $(RUNS_DIR)/$(RUN_ID)
-	@cp $(RUNS_DIR)/$(RUN_ID)/promotion.yaml $@
+	$(STAGE) faces-evaluate-promote $(PIPE_SH) promote $< $(F)/test.npy $(PRODUCTION) $(RUNS_DIR)/$(PIPE_RUN_ID)
+	@cp $(RUNS_DIR)/$(PIPE_RUN_ID)/promotion.yaml $@
 
 # --- songs ------------------------------------------------------------------------
 $(S)/scaled.csv $(S)/scaler.yaml &: $(PIPE)/songs.src $(PIPE_BIN)/song-scale

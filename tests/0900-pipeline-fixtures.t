@@ -11,7 +11,7 @@ cp "$TOP/testdata/pipeline/songs.csv" "$T/songs.csv"
 # private copies of the programs: a rebuild elsewhere must not rerun stages here
 mkdir "$T/bin" && cp "$VB_BIN"/* "$T/bin/"
 # everything goes to $T, nothing touches the tree's build/, runs/ or models/
-P=(-s -C "$TOP" PIPE_BUILD= PIPE_BIN="$T/bin" PIPE="$T/p" RUNS_DIR="$T/runs"
+P=(-s -C "$TOP" DATA= PIPE_BUILD= PIPE_BIN="$T/bin" PIPE="$T/p" RUNS_DIR="$T/runs"
    PRODUCTION="$T/models/production.safetensors" PIPE_LOCK="$T/pipeline.lock" SONGS="$T/songs.csv")
 
 mtimes() { stat -c '%n %Y.%y' "$T"/p/faces/* "$T"/p/songs/* "$T"/p/demo/* "$T/pipeline.lock" "$T/models/production.safetensors"; }

@@ -8,7 +8,7 @@
 $PYTHON -c 'import numpy' 2>/dev/null || skip_all "no python3-numpy for the fixture"
 
 mkdir "$T/bin" && cp "$VB_BIN"/* "$T/bin/"
-P=(-s -C "$TOP" PIPE_BUILD= PIPE_BIN="$T/bin" PIPE="$T/p" RUNS_DIR="$T/runs" QUIET=1
+P=(-s -C "$TOP" DATA= PIPE_BUILD= PIPE_BIN="$T/bin" PIPE="$T/p" RUNS_DIR="$T/runs" QUIET=1
    PRODUCTION="$T/models/production.safetensors" PIPE_LOCK="$T/pipeline.lock")
 GOOD="--arch testdata/pipeline/arch.yaml --epochs 10 --patience 4"
 BAD="--arch testdata/pipeline/arch.yaml --epochs 1 --no-augment --lr 0.00001"
