@@ -95,6 +95,14 @@ run make "${P[@]}" SONGS="$T/nope.csv" pipeline
 is "$RC" 2 "missing catalogue: make fails"
 like "$(cat "$ERR")" "pipeline: cannot open '$T/nope.csv': No such file or directory" "missing catalogue: clear message"
 
+# FER2013 as an image tree: the tiny tree of testdata/ is too small for the
+# schema, and the faces gate says so
+cp "$TOP/testdata/pipeline/songs.csv" "$T/songs.csv"
+run make "${P[@]}" FACES="$TOP/testdata/fer2013" pipeline
+is "$RC" 2 "tiny image tree: make fails"
+like "$(cat "$OUT")" "^error +DATASET_LOW_NUM_EXAMPLES +- +[0-9]+ examples, schema wants at least 100" "tiny image tree: DATASET_LOW_NUM_EXAMPLES"
+like "$(cat "$ERR")" "pipeline: stage faces-validate failed: the data has anomalies" "tiny image tree: the faces gate stops the pipeline"
+
 # two pipelines at once (an overlapping cron job): the second one does not start
 flock "$T/p/.running" sleep 4 &
 sleep 1
