@@ -1,4 +1,5 @@
 /* stats.c - streaming per-column statistics of CSV tables and .npy streams. */
+#define _GNU_SOURCE /* qsort_r */
 #include "stats.h"
 #include "csv.h"
 #include "err.h"
@@ -1399,19 +1400,15 @@ static void bucket_counts(const struct vb_colstat *c, const double *e, uint64_t 
 	}
 }
 
-struct topsel {
-	const struct dtab *t;
-	size_t *idx;
-};
-
-static const struct dtab *sort_tab;
-static int cmp_top(const void *a, const void *b)
+/* Most frequent first, then by value (qsort_r over slot indices of t). */
+static int cmp_top(const void *a, const void *b, void *arg)
 {
-	const struct dent *x = &sort_tab->e[*(const size_t *)a], *y = &sort_tab->e[*(const size_t *)b];
+	const struct dtab *t = arg;
+	const struct dent *x = &t->e[*(const size_t *)a], *y = &t->e[*(const size_t *)b];
 
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return strcmp(sort_tab->arena + x->off, sort_tab->arena + y->off);
+	return strcmp(t->arena + x->off, t->arena + y->off);
 }
 
 static int finish_col(struct vb_stats *st, struct vb_colstat *c)
@@ -1574,8 +1571,7 @@ static int finish_col(struct vb_stats *st, struct vb_colstat *c)
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->e[i].used)
 			idx[m++] = i;
-	sort_tab = t;
-	qsort(idx, m, sizeof *idx, cmp_top);
+	qsort_r(idx, m, sizeof *idx, cmp_top, (void *)t);
 	keep = (c->unique_exact && m <= 100) ? m : (size_t)st->opts.top;
 	if (keep > m)
 		keep = m;
