@@ -792,7 +792,6 @@ struct scan {
 	int S;
 	struct ofeat *of;    /* per feature, normal layout (plain evaluator) */
 	int32_t nofs[4];     /* variance rectangle corners */
-	int32_t lofs[16];    /* unused */
 };
 
 static void rect_ofs(int32_t o[4], int x, int y, int w, int h, int S)
@@ -1005,13 +1004,11 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 	const double area = (double)(c->winw - 2) * (c->winh - 2);
 	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
 	const __m256d zero_d = _mm256_setzero_pd(), one_d = _mm256_set1_pd(1.0);
-	const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
 	int carry = 1, nh = 0;
 
 	for (int i0 = 0; i0 < n; i0 += 8) {
 		const uint32_t *p = ps + i0, *q = pq + i0;
 		int valid = n - i0 >= 8 ? 0xff : (1 << (n - i0)) - 1;
-		(void)lanes;
 		__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
 		__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
 		__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
