@@ -17,6 +17,9 @@
  * stored with even and odd columns apart, so 8 windows two pixels apart
  * read 8 consecutive integers.
  */
+/* The evaluators are measurably faster (about 6%) with these than at -O2. */
+#pragma GCC optimize("O3", "unroll-loops")
+
 #include "haar.h"
 #include "err.h"
 
