@@ -98,7 +98,8 @@ install: all
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
-	install -m 644 $(wildcard models/*.yaml models/*.safetensors) $(DESTDIR)$(DATADIR)/models/
+	install -m 644 $(filter-out models/production.safetensors,$(wildcard models/*.yaml models/*.safetensors)) \
+	  $(DESTDIR)$(DATADIR)/models/
 	install -m 644 $(wildcard schemas/*.yaml) $(DESTDIR)$(DATADIR)/schemas/
 
 uninstall:
