@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef VB_DATADIR
+#define VB_DATADIR "/usr/local/share/vibify"
+#endif
 #ifndef VB_VERSION
 #define VB_VERSION "0.1"
 #endif
@@ -196,6 +199,28 @@ int vb_close_stdout(int status)
 		return VB_EXIT_DATA;
 	}
 	return status;
+}
+
+const char *vb_data_path(const char *rel)
+{
+	static char path[PATH_MAX + 64];
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n > 0) {
+		exe[n] = 0;
+		if ((slash = strrchr(exe, '/'))) {
+			*slash = 0;
+			snprintf(path, sizeof path, "%s/../%s", exe, rel);
+			if (access(path, R_OK) == 0)
+				return path;
+			snprintf(path, sizeof path, "%s/../share/vibify/%s", exe, rel);
+			if (access(path, R_OK) == 0)
+				return path;
+		}
+	}
+	snprintf(path, sizeof path, "%s/%s", VB_DATADIR, rel);
+	return path;
 }
 
 int vb_show_progress(void)

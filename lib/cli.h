@@ -73,6 +73,14 @@ int vb_close_stdout(int status);
 /* True when progress should be drawn: stderr is a terminal and not -q, or -v. */
 int vb_show_progress(void);
 
+/* Where a file shipped with Vibify is, rel being e.g. "models/vibify.yaml":
+ * the first readable of <program's dir>/../<rel> (a build tree, bin/ next
+ * to models/), <program's dir>/../share/vibify/<rel> (an installed tree,
+ * wherever it was installed) and VB_DATADIR/<rel> (the configured PREFIX);
+ * the last of these if none is readable, so an error names it.  Returns a
+ * static buffer, overwritten by the next call. */
+const char *vb_data_path(const char *rel);
+
 /* Progress on stderr, only when vb_show_progress(): on a terminal a bar
  * "what [###   ] pct% done/total ETA mm:ss" redrawn in place at most ~10
  * times a second, done == total ending the line; otherwise (-v into a log)

@@ -8,8 +8,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,9 +196,27 @@ static void test_cli(void)
 	ok(!strncmp(out, "prog (vibify) ", 14), "--version: 'prog (vibify) VERSION'");
 }
 
+/* Shipped files are looked up next to the program first (this test runs
+ * from build/<kind>/unit/, so ../libvibify.a is there), then under the
+ * configured data directory. */
+static void test_data_path(void)
+{
+	char want[PATH_MAX + 64], exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *p;
+
+	exe[n > 0 ? n : 0] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(want, sizeof want, "%s/../libvibify.a", exe);
+	is_str(vb_data_path("libvibify.a"), want, "data path: next to the program's directory");
+	p = vb_data_path("no/such/file");
+	is_str(p, VB_DATADIR "/no/such/file", "data path: else under the data directory");
+}
+
 int main(void)
 {
 	test_err();
 	test_cli();
+	test_data_path();
 	return tap_done();
 }
