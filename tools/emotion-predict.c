@@ -63,8 +63,8 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{ "model", 'm', "FILE", 0, "Emotion model (default: " MODEL_NAME " from ../models next to the "
-	  "program, else " VB_DATADIR "/models)", 0 },
+	{ "model", 'm', "FILE", 0, "Emotion model (default: models/" MODEL_NAME " beside the program's "
+	  "directory, or under ../share/vibify or " VB_DATADIR ")", 0 },
 	{ "cascade", OPT_CASCADE, "FILE", 0, "OpenCV cascade XML, Haar or LBP (default: "
 	  DEFAULT_CASCADE ")", 0 },
 	{ "scale-factor", OPT_SCALE, "F", 0, "Scale step of the face search, > 1 (default: 1.1)", 0 },
@@ -200,28 +200,6 @@ static void parse_cmdline(int argc, char **argv, struct cmdline *cl)
 	argp_parse(&argp, argc, argv, 0, 0, cl);
 	cl->smooth = cl->smooth_seconds ? cl->smooth_arg * cl->fps : cl->smooth_arg;
 	cl->hp.threads = vb_opt.threads;
-}
-
-/* The shipped model: ../models next to the program (a build tree), else
- * the installed data directory. */
-static const char *default_model(void)
-{
-	static char path[PATH_MAX + 64];
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			snprintf(path, sizeof path, "%s/../models/%s", exe, MODEL_NAME);
-			if (access(path, R_OK) == 0)
-				return path;
-		}
-	}
-	snprintf(path, sizeof path, "%s/models/%s", VB_DATADIR, MODEL_NAME);
-	return path;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -799,7 +777,7 @@ int main(int argc, char **argv)
 	parse_cmdline(argc, argv, &cl);
 	c.cl = &cl;
 	if (!cl.model)
-		cl.model = default_model();
+		cl.model = vb_data_path("models/" MODEL_NAME);
 	if (!cl.detect_only) {
 		c.model = vb_model_load(cl.model);
 		if (!c.model)
