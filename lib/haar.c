@@ -874,7 +874,7 @@ static int run_at(const struct scan *sc, const uint32_t *ps, const uint32_t *pq,
 				} else {
 					int code = lbp_code(f, ps);
 					const int32_t *sub = c->subsets + nd->subset;
-					idx = (sub[code >> 5] & (1 << (code & 31))) ? nd->left : nd->right;
+					idx = ((uint32_t)sub[code >> 5] & (1u << (code & 31))) ? nd->left : nd->right;
 				}
 			} while (idx > 0);
 			sum += c->leaves[t->first_leaf - idx];
