@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				double d;
 				vb_csv_parse_double(fl[i], &d);
 			}
-			/* a row of one empty field writes as an empty line, which
-			 * reads back as the same row */
+			/* a row of one empty field is written as "", so it reads
+			 * back as the same row (a blank line would be skipped) */
 			if (vb_csv_write_row(w, (const char *const *)fl, nf) < 0)
 				abort();
 			fclose(w);

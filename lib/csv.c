@@ -166,14 +166,12 @@ enum { F_START, F_PLAIN, F_QUOTED, F_QUOTE, F_CR };
 
 int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens)
 {
-	int st = F_START, rc;
-	size_t fstart = 0;
-	long qline = 0;
-	int any = 0;  /* bytes consumed for this row */
+	int st, rc;
+	size_t fstart;
+	long qline;
+	int any;      /* bytes consumed for this row */
+	int quoted;   /* a quoted field began in this row */
 
-	r->nf = 0;
-	r->rowlen = 0;
-	r->line = r->next_line;
 	if (!r->started) {
 		r->started = 1;
 		/* a UTF-8 byte-order mark: the first line holds all of it */
@@ -182,6 +180,14 @@ int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens
 		if (r->len - r->pos >= 3 && !memcmp(r->in + r->pos, "\xef\xbb\xbf", 3))
 			r->pos += 3;
 	}
+again:
+	st = F_START;
+	fstart = 0;
+	qline = 0;
+	any = quoted = 0;
+	r->nf = 0;
+	r->rowlen = 0;
+	r->line = r->next_line;
 	for (;;) {
 		unsigned char *p, *end;
 
@@ -200,6 +206,7 @@ int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens
 				fstart = r->rowlen;
 				if (c == '"') {
 					st = F_QUOTED;
+					quoted = 1;
 					qline = r->next_line;
 					p++;
 					continue;
@@ -298,6 +305,9 @@ int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens
 	if (st == F_START)
 		fstart = r->rowlen;
 finish:
+	/* a blank line between (or after) rows of several fields is no row */
+	if (r->nf == 0 && r->rowlen == 0 && !quoted && r->width != 1)
+		goto again;
 	if (end_field(r, fstart) < 0)
 		return -1;
 	if (!r->width)
@@ -343,6 +353,13 @@ int vb_csv_write_field(FILE *f, const char *s)
 
 int vb_csv_write_row(FILE *f, const char *const *fields, size_t n)
 {
+	/* a row of one empty field is written "" so it is not a blank line,
+	 * which readers skip */
+	if (n == 1 && !fields[0][0]) {
+		if (fputs("\"\"\n", f) == EOF)
+			return vb_err_sys("write error");
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (i && putc(',', f) == EOF)
 			return vb_err_sys("write error");

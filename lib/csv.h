@@ -28,8 +28,9 @@ void vb_csv_set_ragged(struct vb_csv *r, int allow);
  * quote, text after a closing quote, ragged row, a NUL byte, I/O error);
  * the message names the line.  The strings and the array belong to the
  * reader and stay valid until the next vb_csv_next or vb_csv_close; the
- * caller may modify them in place.  An empty line is a row of one empty
- * field.  lens, if not NULL, receives the field lengths. */
+ * caller may modify them in place.  A blank line is skipped when rows have
+ * several fields (or before the first row); in a one-column file it is a row
+ * of one empty field.  lens, if not NULL, receives the field lengths. */
 int vb_csv_next(struct vb_csv *r, char ***fields, size_t *nfields, size_t **lens);
 
 /* The line number (1-based) on which the row last returned began. */
@@ -38,7 +39,8 @@ long vb_csv_line(const struct vb_csv *r);
 /* Write one field, quoted only if it holds a comma, quote, CR or LF, or
  * begins or ends with a space.  0 or -1 (error set). */
 int vb_csv_write_field(FILE *f, const char *s);
-/* Write a whole row of n fields and a newline (LF).  0 or -1. */
+/* Write a whole row of n fields and a newline (LF); a row of one empty
+ * field is written as "" so that it reads back as a row.  0 or -1. */
 int vb_csv_write_row(FILE *f, const char *const *fields, size_t n);
 
 /* Format a double into buf (at least 32 bytes) with the fewest significant

@@ -88,10 +88,14 @@ static void test_reader(void)
 	parses("\"a\r\nb\",c\r\n", "1[a\\r\\nb|c]", "CRLF inside quotes kept");
 	parses("\"\",x\n", "1[|x]", "empty quoted field");
 	parses("a\"b,c\n", "1[a\"b|c]", "bare quote inside an unquoted field kept");
-	parses("x\n\ny\n", "1[x]2[]3[y]", "empty line is one empty field");
+	parses("x\n\ny\n", "1[x]2[]3[y]", "one column: an empty line is one empty field");
+	parses("a,b\n1,2\n\n", "1[a|b]2[1|2]", "a trailing blank line is skipped");
+	parses("a,b\n\r\n1,2\n", "1[a|b]3[1|2]", "a blank line between rows is skipped; lines still counted");
+	parses("\n\na,b\n1,2\n", "3[a|b]4[1|2]", "blank lines before the header are skipped");
+	parses("a,b\n\"\"\n", "1[a|b]ERR:line 2: 1 field, expected 2", "a quoted empty field is a row, not a blank line");
 	parses("", "", "empty input: no rows");
 	parses("\xef\xbb\xbf", "", "BOM only: no rows");
-	parses("\n", "1[]", "one newline: one empty row");
+	parses("\n", "", "a lone newline: no rows");
 	parses(" a , b \n", "1[ a | b ]", "spaces kept");
 	parses("\"a\"\n\"\"\"\"\n", "1[a]2[\"]", "escaped quote alone");
 
@@ -183,6 +187,10 @@ static void test_writer(void)
 		ok(!strcmp(got, want), "writer quotes only when needed");
 		if (strcmp(got, want))
 			printf("#   got: %s", got);
+	}
+	{
+		const char *row[] = { "" };
+		ok(!strcmp(written(row, 1), "\"\"\n"), "a row of one empty field is written as \"\"");
 	}
 	/* random fields through writer and reader */
 	{
