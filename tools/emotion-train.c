@@ -62,8 +62,8 @@ static const struct argp_option options[] = {
 	{0, 0, 0, 0, "Training:", 1},
 	{"val", OPT_VAL, "FILE", 0, "Validation .npy stream (X, y) for early stopping and the "
 	 "best-model choice (default: none; the last epoch is kept)", 1},
-	{"arch", OPT_ARCH, "FILE", 0, "Architecture YAML (default: models/vibify.yaml, else "
-	 VB_DATADIR "/models/vibify.yaml)", 1},
+	{"arch", OPT_ARCH, "FILE", 0, "Architecture YAML (default: models/vibify.yaml beside the "
+	 "program's directory, or under ../share/vibify or " VB_DATADIR ")", 1},
 	{"epochs", OPT_EPOCHS, "N", 0, "Maximum epochs (default: 25)", 1},
 	{"batch", OPT_BATCH, "N", 0, "Batch size (default: 64)", 1},
 	{"lr", OPT_LR, "X", 0, "Learning rate (default: 0.001 for adam, 0.01 for sgd)", 1},
@@ -846,10 +846,7 @@ static int train(const struct cmdline *c)
 		if (k < 2)
 			vb_fatal(VB_EXIT_DATA, "%s: the labels hold a single class", tr.name);
 		classes = default_classes(k, c->classes);
-		const char *arch = c->arch;
-		if (!arch)
-			arch = access("models/vibify.yaml", R_OK) == 0 ? "models/vibify.yaml"
-			                                               : VB_DATADIR "/models/vibify.yaml";
+		const char *arch = c->arch ? c->arch : vb_data_path("models/vibify.yaml");
 		size_t len;
 		char *text = vb_read_file(arch, &len);
 		if (!text)
