@@ -102,6 +102,15 @@ ok "checkpoint written" test -s "$T/ck/state.safetensors" -a -s "$T/ck/last.safe
 run train --epochs 3 --val "$T/val.npy" --patience 0 --no-run-dir --checkpoint "$T/ck" --resume -o "$T/r.safetensors" "$T/train.npy"
 is "$RC" 0 "--resume exits 0"
 ok "resumed run gives the uninterrupted run's model" tensors_equal "$T/r.safetensors" "$T/r3.safetensors"
+meta() { # FILE KEY: a value of the model's __metadata__
+	$PYTHON -c "import json, struct, sys
+f = open(sys.argv[1], 'rb'); n = struct.unpack('<Q', f.read(8))[0]
+print(json.loads(f.read(n))['__metadata__'][sys.argv[2]])" "$1" "$2"
+}
+is "$(meta "$T/r.safetensors" val_accuracy)" "$(meta "$T/r3.safetensors" val_accuracy)" \
+	"resumed run records the uninterrupted run's validation accuracy"
+is "$(meta "$T/r.safetensors" best_epoch)" "$(meta "$T/r3.safetensors" best_epoch)" \
+	"resumed run records the uninterrupted run's best epoch"
 
 # fine-tuning and soft labels
 run emotion-train --init "$T/m.safetensors" --epochs 1 --batch 16 --lr 1e-4 --no-run-dir -o "$T/ft.safetensors" "$T/val.npy"

@@ -994,6 +994,12 @@ static int train(const struct cmdline *c)
 	}
 	snprintf(m_n, sizeof m_n, "%ld", tr.n);
 	snprintf(m_seed, sizeof m_seed, "%llu", (unsigned long long)vb_opt.seed);
+	/* as restored by --resume, in case no later epoch improves on it */
+	snprintf(m_ep, sizeof m_ep, "%d", s.epoch);
+	snprintf(m_best, sizeof m_best, "%d", s.best_epoch);
+	snprintf(m_acc, sizeof m_acc, "%.4f", c->val ? s.best_acc : NAN);
+	time_t t_created = time(NULL);
+	strftime(m_time, sizeof m_time, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t_created));
 
 	struct vb_aug aug;
 	vb_aug_defaults(&aug);
