@@ -1316,7 +1316,9 @@ static double q_bins(const struct vb_colacc *a, double q)
 	return lo + (hi - lo) * fr;
 }
 
-double vb_colstat_count_lt(const struct vb_colstat *c, double x)
+/* Values below x, or at most x when le: exact for small columns and byte
+ * bins, scaled from the KLL weights otherwise. */
+static double count_below(const struct vb_colstat *c, double x, int le)
 {
 	const struct vb_colacc *a = c->acc;
 	size_t i;
@@ -1325,40 +1327,30 @@ double vb_colstat_count_lt(const struct vb_colstat *c, double x)
 		return NAN;
 	if (a->bins) {
 		double r = 0;
-		for (int b = 0; b < 256; b++)
-			if (bins_value(a, b) < x)
+		for (int b = 0; b < 256; b++) {
+			double v = bins_value(a, b);
+			if (v < x || (le && v == x))
 				r += (double)a->bins[b];
+		}
 		return r;
 	}
 	if (!a->nsorted)
 		return 0;
-	i = lower_bound(a->sorted, a->nsorted, x, 0);
+	i = lower_bound(a->sorted, a->nsorted, x, le);
 	if (!a->cw)
 		return (double)i;
 	/* KLL items carry weights; scale to the true count */
 	return i ? a->cw[i - 1] * (double)a->n_num / a->cw[a->nsorted - 1] : 0;
 }
 
+double vb_colstat_count_lt(const struct vb_colstat *c, double x)
+{
+	return count_below(c, x, 0);
+}
+
 double vb_colstat_count_le(const struct vb_colstat *c, double x)
 {
-	const struct vb_colacc *a = c->acc;
-	size_t i;
-
-	if (!a)
-		return NAN;
-	if (a->bins) {
-		double r = 0;
-		for (int b = 0; b < 256; b++)
-			if (bins_value(a, b) <= x)
-				r += (double)a->bins[b];
-		return r;
-	}
-	if (!a->nsorted)
-		return 0;
-	i = lower_bound(a->sorted, a->nsorted, x, 1);
-	if (!a->cw)
-		return (double)i;
-	return i ? a->cw[i - 1] * (double)a->n_num / a->cw[a->nsorted - 1] : 0;
+	return count_below(c, x, 1);
 }
 
 static double quantile(const struct vb_colacc *a, double q)
