@@ -7,12 +7,14 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 
 struct bn {
 	double eps, momentum;
 	float *mean, *invstd; /* of the last training batch */
+	int folded;           /* inference: the layer before applies it */
 };
 
 /* Sums over one row with eight float accumulators (independent, so the
@@ -160,6 +162,11 @@ static void bwd(void *arg, int tid, long lo, long hi)
 static void bn_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
                        int n, int train)
 {
+	struct bn *b = l->st;
+	if (b->folded && !train) {
+		memcpy(y, x, sizeof(float) * n * l->in.c * l->in.h * l->in.w);
+		return;
+	}
 	struct job j = {l, x, y, NULL, NULL, n, train};
 	vb_pool_run(net->pool, l->in.c, fwd, &j);
 	if (train)
@@ -188,6 +195,24 @@ static void bn_free(struct vb_layer *l)
 static const struct vb_layer_ops bn_ops = {
 	"bn", bn_forward, bn_backward, bn_free, 0, NULL,
 };
+
+int vb_bn_is(const struct vb_layer *l)
+{
+	return l->ops == &bn_ops;
+}
+
+void vb_bn_affine(const struct vb_layer *l, int c, double *scale, double *shift)
+{
+	const struct bn *b = l->st;
+	double a = l->param[0]->w[c] / sqrt((double)l->param[3]->w[c] + b->eps);
+	*scale = a;
+	*shift = l->param[1]->w[c] - l->param[2]->w[c] * a;
+}
+
+void vb_bn_mark_folded(struct vb_layer *l)
+{
+	((struct bn *)l->st)->folded = 1;
+}
 
 int vb_bn_init(struct vb_layer *l, double eps, double momentum)
 {

@@ -1,10 +1,13 @@
 /* conv.c - 2-D convolution (PyTorch's Conv2d): k x k kernels, stride,
  * 'valid' or 'same' (symmetric k/2) zero padding, and depthwise (groups =
  * channels).  Ordinary convolutions run per sample as im2col + sgemm (no
- * column buffer for 1 x 1 stride 1); depthwise ones as direct loops. */
+ * column buffer for 1 x 1 stride 1); depthwise ones as direct loops.  A
+ * frozen network (vb_net_freeze) runs 3 x 3 stride-1 'same' ones with
+ * Winograd's F(2x2, 3x3) algorithm at inference. */
 #include "nn.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +23,12 @@ struct conv {
 	float *wt;  /* full: W transposed and flipped, in x (out * k * k) */
 	int band;   /* output rows per im2col band */
 	int dband;  /* full: input rows per band of the dx convolution */
+	/* frozen (inference only) */
+	float *fw, *fb; /* weights and bias with a batch norm folded in */
+	int wino;       /* Winograd F(2x2, 3x3) */
+	float *U;       /* wino: transformed kernels, 16 x out x in */
+	int th, tw;     /* wino: 2 x 2 output tiles down and across */
+	int trows;      /* wino: tile rows per block */
 };
 
 /* Rows [r0, r1) of the output's column matrix for one image:
@@ -112,6 +121,7 @@ struct job {
 	float *y;
 	const float *dy;
 	float *dx;
+	const float *w, *b; /* forward: the weights and bias (b may be NULL) */
 };
 
 static float *tgrad(struct vb_param *p, int tid)
@@ -124,8 +134,7 @@ static void fwd_gemm(void *arg, int tid, long lo, long hi)
 	struct job *j = arg;
 	struct vb_layer *l = j->l;
 	struct conv *c = l->st;
-	const float *w = l->param[0]->w;
-	const float *b = c->bias ? l->param[1]->w : NULL;
+	const float *w = j->w, *b = j->b;
 	long isz = (long)l->in.c * l->in.h * l->in.w, osz = (long)l->out.c * c->P;
 	float *col = (float *)j->net->tscratch[tid];
 	for (long n = lo; n < hi; n++) {
@@ -256,8 +265,7 @@ static void fwd_dw(void *arg, int tid, long lo, long hi)
 	struct conv *c = l->st;
 	int C = l->in.c, H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w;
 	int k = c->k, s = c->stride, pad = c->pad;
-	const float *w = l->param[0]->w;
-	const float *b = c->bias ? l->param[1]->w : NULL;
+	const float *w = j->w, *b = j->b;
 	for (long n = lo; n < hi; n++)
 		for (int ch = 0; ch < C; ch++) {
 			const float *x = j->x + (n * C + ch) * H * W;
@@ -285,6 +293,9 @@ static void fwd_dw(void *arg, int tid, long lo, long hi)
 								yr[ox] += wv * xr[ox * s];
 					}
 				}
+			if (c->relu)
+				for (int p = 0; p < OH * OW; p++)
+					y[p] = vb_relu1(y[p]);
 		}
 }
 
@@ -303,6 +314,8 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
 			const float *x = j->x + (n * C + ch) * H * W;
 			const float *dy = j->dy + (n * C + ch) * OH * OW;
 			float *dx = j->dx ? j->dx + (n * C + ch) * H * W : NULL;
+			if (c->relu)
+				relu_mask((float *)dy, j->y + (n * C + ch) * OH * OW, (long)OH * OW);
 			if (dx)
 				memset(dx, 0, sizeof(float) * H * W);
 			if (gb) {
@@ -335,21 +348,216 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
 		}
 }
 
+/* ---- inference: Winograd F(2x2, 3x3) ------------------------------------
+ *
+ * Winograd's minimal filtering: the output is cut into 2 x 2 tiles, each
+ * computed from the 4 x 4 input patch d around it as A^T [U .* (B^T d B)] A,
+ * where U = G g G^T is the 3 x 3 kernel g transformed once.  A tile then
+ * costs 16 multiplications per input channel instead of 36, and the sums
+ * over the channels become 16 matrix products, one per position xi of the
+ * 4 x 4 transformed tile: M[xi] (out x tiles) = U[xi] (out x in) V[xi]
+ * (in x tiles).  The tiles are taken a block of tile rows at a time, so V
+ * and M stay in the L2 cache. */
+
+/* U[xi][o][c] from the (folded) kernels w[o][c][3][3]; G is
+ * [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
+static void wino_kernels(const float *w, int O, int C, float *U)
+{
+	for (int o = 0; o < O; o++)
+		for (int ci = 0; ci < C; ci++) {
+			const float *g = w + ((long)o * C + ci) * 9;
+			double t[4][3], u[4][4];
+			for (int j = 0; j < 3; j++) {
+				t[0][j] = g[j];
+				t[1][j] = (g[j] + g[3 + j] + g[6 + j]) / 2;
+				t[2][j] = (g[j] - g[3 + j] + g[6 + j]) / 2;
+				t[3][j] = g[6 + j];
+			}
+			for (int i = 0; i < 4; i++) {
+				u[i][0] = t[i][0];
+				u[i][1] = (t[i][0] + t[i][1] + t[i][2]) / 2;
+				u[i][2] = (t[i][0] - t[i][1] + t[i][2]) / 2;
+				u[i][3] = t[i][2];
+			}
+			for (int xi = 0; xi < 16; xi++)
+				U[((long)xi * O + o) * C + ci] = (float)u[xi / 4][xi % 4];
+		}
+}
+
+/* The zero-padded input: C planes of PH rows, each row holding the padded
+ * columns 0, 2, 4, ... (tw + 1 of them) and then 1, 3, 5, ..., so that the
+ * tile transforms read contiguous runs (and vectorise).  Padded row r and
+ * column p hold x[r - 1][p - 1]; the border and the tail stay zero. */
+static void wino_pad(const float *x, int C, int H, int W, int PH, int tw, float *xp)
+{
+	int h = tw + 1;
+	for (int ci = 0; ci < C; ci++)
+		for (int r = 0; r < H; r++) {
+			const float *xr = x + ((long)ci * H + r) * W;
+			float *ev = xp + ((long)ci * PH + r + 1) * 2 * h, *od = ev + h;
+			for (int q = 0; 2 * q < W; q++)
+				od[q] = xr[2 * q];
+			for (int q = 0; 2 * q + 1 < W; q++)
+				ev[q + 1] = xr[2 * q + 1];
+		}
+}
+
+/* V[xi][c][t] = (B^T d B)[xi] for the tiles of tile rows [ty0, ty1), B^T
+ * being [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: first across the four
+ * input rows of a tile row (e, 4 rows of scratch), then along them. */
+__attribute__((target_clones("avx2", "default")))
+static void wino_in(const float *restrict xp, int C, int PH, int tw, int ty0, int ty1,
+                    float *restrict V, float *restrict e)
+{
+	int h = tw + 1, PW = 2 * h;
+	long nt = (long)(ty1 - ty0) * tw, cs = (long)C * nt;
+	for (int ci = 0; ci < C; ci++)
+		for (int ty = ty0; ty < ty1; ty++) {
+			const float *r0 = xp + ((long)ci * PH + 2 * ty) * PW;
+			const float *r1 = r0 + PW, *r2 = r1 + PW, *r3 = r2 + PW;
+			for (int q = 0; q < PW; q++) {
+				e[q] = r0[q] - r2[q];
+				e[PW + q] = r1[q] + r2[q];
+				e[2 * PW + q] = r2[q] - r1[q];
+				e[3 * PW + q] = r1[q] - r3[q];
+			}
+			float *v = V + ci * nt + (long)(ty - ty0) * tw;
+			for (int i = 0; i < 4; i++) {
+				const float *ev = e + i * PW, *od = ev + h;
+				float *v0 = v + 4 * i * cs, *v1 = v0 + cs, *v2 = v1 + cs, *v3 = v2 + cs;
+				for (int tx = 0; tx < tw; tx++) {
+					v0[tx] = ev[tx] - ev[tx + 1];
+					v1[tx] = od[tx] + ev[tx + 1];
+					v2[tx] = ev[tx + 1] - od[tx];
+					v3[tx] = od[tx] - od[tx + 1];
+				}
+			}
+		}
+}
+
+/* y[o] of tile rows [ty0, ty1) = A^T M A + bias, at least lo (0 for a ReLU,
+ * else -inf), A^T being [1 1 1 0; 0 1 -1 -1]: first down the 4 x 4 tile
+ * (into s, 8 rows of tw), then across; tiles past the edge are cut. */
+__attribute__((target_clones("avx2", "default")))
+static void wino_out(const float *restrict M, int O, int OH, int OW, int tw, int ty0, int ty1,
+                     const float *b, float lo, float *restrict y, float *restrict s)
+{
+	long nt = (long)(ty1 - ty0) * tw, os = (long)O * nt;
+	for (int o = 0; o < O; o++)
+		for (int ty = ty0; ty < ty1; ty++) {
+			const float *m = M + o * nt + (long)(ty - ty0) * tw;
+			for (int k = 0; k < 4; k++) {
+				const float *m0 = m + k * os, *m1 = m0 + 4 * os, *m2 = m1 + 4 * os,
+				            *m3 = m2 + 4 * os;
+				float *s0 = s + k * tw, *s1 = s + (4 + k) * tw;
+				for (int tx = 0; tx < tw; tx++) {
+					s0[tx] = m0[tx] + m1[tx] + m2[tx];
+					s1[tx] = m1[tx] - m2[tx] - m3[tx];
+				}
+			}
+			float bo = b[o];
+			for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
+				const float *a0 = s + 4 * i * tw, *a1 = a0 + tw, *a2 = a1 + tw, *a3 = a2 + tw;
+				float *yr = y + ((long)o * OH + 2 * ty + i) * OW;
+				int full = OW / 2;
+				for (int tx = 0; tx < full; tx++) {
+					float p = a0[tx] + a1[tx] + a2[tx] + bo;
+					float q = a1[tx] - a2[tx] - a3[tx] + bo;
+					yr[2 * tx] = p > lo ? p : lo;
+					yr[2 * tx + 1] = q > lo ? q : lo;
+				}
+				if (full < tw) { /* odd width: the last tile's left column */
+					float p = a0[full] + a1[full] + a2[full] + bo;
+					yr[2 * full] = p > lo ? p : lo;
+				}
+			}
+		}
+}
+
+static void fwd_wino(void *arg, int tid, long lo, long hi)
+{
+	struct job *j = arg;
+	struct vb_layer *l = j->l;
+	struct conv *c = l->st;
+	int C = l->in.c, H = l->in.h, W = l->in.w, O = l->out.c, tw = c->tw;
+	int PH = 2 * c->th + 2, PW = 2 * tw + 2;
+	float *xp = (float *)j->net->tscratch[tid];
+	float *V = xp + (long)C * PH * PW, *M = V + 16L * C * c->trows * tw;
+	float *e = M + 16L * O * c->trows * tw;
+	long isz = (long)C * H * W, osz = (long)O * c->P;
+	memset(xp, 0, sizeof(float) * C * PH * PW);
+	for (long n = lo; n < hi; n++) {
+		wino_pad(j->x + n * isz, C, H, W, PH, tw, xp);
+		for (int ty0 = 0; ty0 < c->th; ty0 += c->trows) {
+			int ty1 = ty0 + c->trows < c->th ? ty0 + c->trows : c->th;
+			int nt = (ty1 - ty0) * tw;
+			wino_in(xp, C, PH, tw, ty0, ty1, V, e);
+			for (int xi = 0; xi < 16; xi++)
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f,
+				            c->U + (long)xi * O * C, C, V + (long)xi * C * nt, nt, 0.0f,
+				            M + (long)xi * O * nt, nt);
+			wino_out(M, O, l->out.h, l->out.w, tw, ty0, ty1, j->b,
+			         c->relu ? 0.0f : -INFINITY, j->y + n * osz, e);
+		}
+	}
+}
+
+int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
+{
+	struct conv *c = l->st;
+	int O = l->out.c;
+	long per = l->param[0]->n / O;
+	if (!c->fw && (!(c->fw = malloc(sizeof(float) * l->param[0]->n)) ||
+	               !(c->fb = malloc(sizeof(float) * O))))
+		return vb_err_set("out of memory");
+	const float *w = l->param[0]->w, *b = c->bias ? l->param[1]->w : NULL;
+	for (int o = 0; o < O; o++) {
+		double a = 1, t = 0;
+		if (bn)
+			vb_bn_affine(bn, o, &a, &t);
+		for (long i = 0; i < per; i++)
+			c->fw[o * per + i] = (float)(w[o * per + i] * a);
+		c->fb[o] = (float)((b ? b[o] : 0) * a + t);
+	}
+	if (relu)
+		c->relu = 1;
+	c->wino = !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
+	if (!c->wino)
+		return 0;
+	if (!c->U && !(c->U = malloc(sizeof(float) * 16 * O * l->in.c)))
+		return vb_err_set("out of memory");
+	wino_kernels(c->fw, O, l->in.c, c->U);
+	c->th = (l->out.h + 1) / 2;
+	c->tw = (l->out.w + 1) / 2;
+	/* V and M of a block within about 768 KiB */
+	int nt = 12288 / (l->in.c + O);
+	c->trows = nt / c->tw < 1 ? 1 : nt / c->tw;
+	if (c->trows > c->th)
+		c->trows = c->th;
+	return 0;
+}
+
 static void conv_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
                          int n, int train)
 {
-	(void)train;
 	struct conv *c = l->st;
-	struct job j = {l, net, x, y, NULL, NULL};
+	struct job j = {l, net, x, y, NULL, NULL, l->param[0]->w, c->bias ? l->param[1]->w : NULL};
+	vb_par_fn fn = c->depthwise ? fwd_dw : fwd_gemm;
+	if (c->fw && !train) {
+		j.w = c->fw;
+		j.b = c->fb;
+		if (c->wino)
+			fn = fwd_wino;
+	}
 	vb_blas_threads(1);
-	vb_pool_run(net->pool, n, c->depthwise ? fwd_dw : fwd_gemm, &j);
+	vb_pool_run(net->pool, n, fn, &j);
 }
 
 static void conv_backward(struct vb_layer *l, struct vb_net *net, const float *x,
                           const float *y, const float *dy, float *dx, int n)
 {
 	struct conv *c = l->st;
-	struct job j = {l, net, x, (float *)y, dy, dx};
+	struct job j = {l, net, x, (float *)y, dy, dx, NULL, NULL};
 	if (c->full && dx) {
 		int C = l->in.c, O = l->out.c, kk = c->k * c->k;
 		const float *w = l->param[0]->w;
@@ -363,6 +571,14 @@ static void conv_backward(struct vb_layer *l, struct vb_net *net, const float *x
 	vb_pool_run(net->pool, n, c->depthwise ? bwd_dw : bwd_gemm, &j);
 }
 
+static size_t wino_scratch(const struct vb_layer *l)
+{
+	const struct conv *c = l->st;
+	size_t nt = (size_t)c->trows * c->tw;
+	return sizeof(float) * ((size_t)l->in.c * (2 * c->th + 2) * (2 * c->tw + 2) +
+	                        16 * nt * (l->in.c + l->out.c) + 8 * ((size_t)c->tw + 1));
+}
+
 static size_t conv_scratch(const struct vb_layer *l)
 {
 	struct conv *c = l->st;
@@ -371,14 +587,21 @@ static size_t conv_scratch(const struct vb_layer *l)
 	size_t ko = (size_t)l->out.c * c->k * c->k;
 	size_t colsz = (size_t)c->K * c->band * l->out.w;
 	size_t dsz = c->full ? ko * c->dband * l->in.w : (size_t)c->K * c->P;
-	return sizeof(float) * (colsz + dsz);
+	size_t sz = sizeof(float) * (colsz + dsz);
+	if (c->wino && wino_scratch(l) > sz)
+		sz = wino_scratch(l);
+	return sz;
 }
 
 static void conv_free(struct vb_layer *l)
 {
 	struct conv *c = l->st;
-	if (c)
+	if (c) {
 		free(c->wt);
+		free(c->fw);
+		free(c->fb);
+		free(c->U);
+	}
 	free(c);
 	l->st = NULL;
 }

@@ -4,24 +4,36 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "err.h"
 
 struct dense {
 	int in, out, bias;
+	float *fw, *fb; /* frozen: weights and bias with a batch norm folded in */
 };
 
 static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
                           int n, int train)
 {
-	(void)train;
 	struct dense *d = l->st;
+	vb_blas_threads(net->nthreads);
+	if (d->fw && !train) {
+		/* frozen: a matrix-vector product per sample streams W once and
+		 * gives each sample the same sums whatever the batch size */
+		for (int i = 0; i < n; i++) {
+			float *yi = y + (long)i * d->out;
+			memcpy(yi, d->fb, sizeof(float) * d->out);
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, d->out, d->in, 1.0f, d->fw, d->in,
+			            x + (long)i * d->in, 1, 1.0f, yi, 1);
+		}
+		return;
+	}
 	const float *b = d->bias ? l->param[1]->w : NULL;
 	if (b)
 		for (int i = 0; i < n; i++)
 			for (int o = 0; o < d->out; o++)
 				y[(long)i * d->out + o] = b[o];
-	vb_blas_threads(net->nthreads);
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, d->out, d->in, 1.0f, x, d->in,
 	            l->param[0]->w, d->in, b ? 1.0f : 0.0f, y, d->out);
 }
@@ -47,13 +59,41 @@ static void dense_backward(struct vb_layer *l, struct vb_net *net, const float *
 
 static void dense_free(struct vb_layer *l)
 {
-	free(l->st);
+	struct dense *d = l->st;
+	if (d) {
+		free(d->fw);
+		free(d->fb);
+	}
+	free(d);
 	l->st = NULL;
 }
 
 static const struct vb_layer_ops dense_ops = {
 	"dense", dense_forward, dense_backward, dense_free, 0, NULL,
 };
+
+int vb_dense_is(const struct vb_layer *l)
+{
+	return l->ops == &dense_ops;
+}
+
+int vb_dense_freeze(struct vb_layer *l, const struct vb_layer *bn)
+{
+	struct dense *d = l->st;
+	if (!d->fw && (!(d->fw = malloc(sizeof(float) * d->in * d->out)) ||
+	               !(d->fb = malloc(sizeof(float) * d->out))))
+		return vb_err_set("out of memory");
+	const float *w = l->param[0]->w, *b = d->bias ? l->param[1]->w : NULL;
+	for (int o = 0; o < d->out; o++) {
+		double a = 1, t = 0;
+		if (bn)
+			vb_bn_affine(bn, o, &a, &t);
+		for (long i = 0; i < d->in; i++)
+			d->fw[o * (long)d->in + i] = (float)(w[o * (long)d->in + i] * a);
+		d->fb[o] = (float)((b ? b[o] : 0) * a + t);
+	}
+	return 0;
+}
 
 int vb_dense_init(struct vb_layer *l, int units, int bias)
 {

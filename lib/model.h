@@ -29,8 +29,9 @@ void vb_model_input_size(const struct vb_model *m, int *h, int *w);
 /* Classify n faces: px holds n images of h*w raw gray pixels (0..255), row
  * major; probs receives n * nclasses softmax probabilities.  Normalisation
  * is applied as the metadata says.  Inference mode (running BN statistics,
- * no dropout); single-threaded, so it can be called from one thread per
- * model.  0 or -1. */
+ * no dropout) on the frozen network (vb_net_freeze: batch norms folded,
+ * Winograd convolutions); single-threaded, so it can be called from one
+ * thread per model.  0 or -1. */
 int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs);
 
 /* ---- for emotion-train (and anyone needing more than the above) -------- */

@@ -394,6 +394,34 @@ oom:
 	return vb_err_set("out of memory for a batch of %d", maxbatch);
 }
 
+int vb_net_freeze(struct vb_net *net)
+{
+	for (int i = 0; i < net->nlayers; i++) {
+		struct vb_layer *l = net->layers[i];
+		int conv = vb_conv_is(l);
+		if (!conv && !vb_dense_is(l))
+			continue;
+		struct vb_layer *bn = NULL, *relu = NULL;
+		if (i + 1 < net->nlayers && vb_bn_is(net->layers[i + 1]))
+			bn = net->layers[i + 1];
+		if (bn && conv && i + 2 < net->nlayers && vb_relu_is(net->layers[i + 2]))
+			relu = net->layers[i + 2];
+		if ((conv ? vb_conv_freeze(l, bn, relu != NULL) : vb_dense_freeze(l, bn)) < 0)
+			return -1;
+		if (bn)
+			vb_bn_mark_folded(bn);
+		if (relu)
+			vb_relu_mark_fused(relu);
+	}
+	net->frozen = 1;
+	if (!net->act)
+		return 0;
+	/* the scratch sizes changed */
+	int t = net->nthreads, b = net->maxbatch;
+	free_buffers(net);
+	return vb_net_prepare(net, t, b);
+}
+
 const float *vb_net_forward(struct vb_net *net, int n, int train)
 {
 	if (train)

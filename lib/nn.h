@@ -108,6 +108,19 @@ int vb_relu_is(const struct vb_layer *l);
 void vb_conv_fuse_relu(struct vb_layer *conv);
 void vb_relu_mark_fused(struct vb_layer *relu);
 
+/* Inference-only rewrites (vb_net_freeze).  A batch norm's inference form
+ * is y = x * scale + shift per channel c; once folded into the layer
+ * before, its inference forward pass only copies.  vb_conv_freeze and
+ * vb_dense_freeze make the layer's inference pass use its own copy of the
+ * weights with bn (or NULL) folded in and, for a convolution, relu (a
+ * ReLU after bn) applied. */
+int vb_bn_is(const struct vb_layer *l);
+void vb_bn_affine(const struct vb_layer *bn, int c, double *scale, double *shift);
+void vb_bn_mark_folded(struct vb_layer *bn);
+int vb_dense_is(const struct vb_layer *l);
+int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
+int vb_dense_freeze(struct vb_layer *dense, const struct vb_layer *bn);
+
 /* A new parameter named "<layer>.<what>" of the given shape, zero-filled,
  * with a gradient unless buffer.  NULL on allocation failure. */
 struct vb_param *vb_param_new(const char *layer, const char *what, int ndim,
@@ -155,6 +168,7 @@ struct vb_net {
 	size_t scratch_size;
 	struct vb_rng rng;          /* dropout masks */
 	uint64_t step;              /* forward passes in training mode */
+	int frozen;                 /* vb_net_freeze was called */
 };
 
 /* A network with no layers for inputs of the given shape.  NULL on error. */
@@ -193,6 +207,18 @@ struct vb_param *vb_net_param(const struct vb_net *net, const char *name);
 
 /* Normalise n images of raw 8-bit pixels into act[0]. */
 void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n);
+
+/* Make a trained network faster for inference, once its weights are final
+ * (after loading a model): each batch norm right after a convolution or
+ * dense layer is folded into that layer's weights (and a ReLU after it
+ * into the convolution); 3 x 3 stride-1 'same' convolutions switch to
+ * Winograd's F(2x2, 3x3) algorithm (2.25 times fewer multiplications);
+ * dense layers take one matrix-vector product per sample.  Every sample is
+ * then computed the same way whatever the batch, so results do not depend
+ * on how faces are batched.  Only inference passes (train = 0) change; the
+ * parameters stay as they are, so the network still saves as before, but it
+ * must not be trained any more.  Re-prepares the buffers: 0 or -1. */
+int vb_net_freeze(struct vb_net *net);
 
 /* Set OpenBLAS to its own thread count (used in dense layers). */
 void vb_blas_threads(int n);

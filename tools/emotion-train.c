@@ -511,7 +511,8 @@ static int evaluate(const struct cmdline *c)
 	if (d.k > k)
 		vb_fatal(VB_EXIT_DATA, "%s: label %d is out of range for the model's %d classes",
 		         d.name, d.k - 1, k);
-	if (vb_net_prepare(net, vb_opt.threads, c->batch) < 0)
+	/* frozen as emotion-predict's, so both score every face the same */
+	if (vb_net_prepare(net, vb_opt.threads, c->batch) < 0 || vb_net_freeze(net) < 0)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	int *pred = malloc(sizeof *pred * d.n);
 	long *cm = calloc((size_t)k * k, sizeof *cm);

@@ -56,6 +56,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vb_net_init_weights(net, VB_INIT_GLOROT, 1);
+	if (vb_net_freeze(net) < 0) {
+		fprintf(stderr, "nn-bench: %s\n", vb_err_msg());
+		return 2;
+	}
 	uint8_t px[4096 * 4];
 	for (size_t i = 0; i < sizeof px; i++)
 		px[i] = (uint8_t)(i * 7);

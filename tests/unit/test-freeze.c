@@ -1,0 +1,157 @@
+/* test-freeze.c - vb_net_freeze: a frozen network (batch norms folded,
+ * Winograd 3 x 3 convolutions, matrix-vector dense layers) gives the
+ * logits of the ordinary inference pass, the same for a sample whatever
+ * the batch, and leaves the parameters as they were. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "nn.h"
+#include "tap.h"
+
+/* Odd sizes (7 x 9: a last tile cut in both directions), a convolution
+ * with a bias then batch norm and ReLU, one without, stride 2, depthwise
+ * followed directly by a ReLU, dense then batch norm. */
+static const char odd[] =
+	"name: odd\ninput: [2, 7, 9]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 5, kernel: 3}\n"
+	"  - {type: batchnorm, name: b1}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c2, filters: 6, kernel: 3, bias: false}\n"
+	"  - {type: relu}\n"
+	"  - {type: dwconv, name: d3, kernel: 3}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c4, filters: 4, kernel: 3, stride: 2, bias: false}\n"
+	"  - {type: batchnorm, name: b4}\n"
+	"  - {type: conv, name: c5, filters: 3, kernel: 3, padding: valid}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f6, units: 7, bias: false}\n"
+	"  - {type: batchnorm, name: b6}\n"
+	"  - {type: relu}\n"
+	"  - {type: dense, name: f7, units: classes}\n";
+
+static struct vb_net *build(const char *yaml, size_t len, int classes)
+{
+	struct vb_net *net = vb_arch_build(yaml, len, classes);
+	if (!net || vb_net_prepare(net, 2, 5) < 0) {
+		printf("# %s\n", vb_err_msg());
+		exit(1);
+	}
+	vb_net_init_weights(net, VB_INIT_GLOROT, 7);
+	/* batch norms that do something: gamma, beta, running statistics */
+	struct vb_rng r;
+	vb_rng_seed(&r, 11);
+	for (int i = 0; i < net->nparams; i++) {
+		struct vb_param *p = net->params[i];
+		int gamma = strstr(p->name, ".weight") && p->ndim == 1;
+		int var = !!strstr(p->name, ".running_var");
+		int other = strstr(p->name, ".bias") || strstr(p->name, ".running_mean");
+		for (long k = 0; k < p->n && (gamma || var || other); k++) {
+			double u = vb_rng_uniform(&r);
+			p->w[k] = (float)(gamma ? 0.5 + u : var ? 0.2 + 2 * u : u - 0.5);
+		}
+	}
+	return net;
+}
+
+static void check(const char *what, const char *yaml, size_t len)
+{
+	struct vb_net *a = build(yaml, len, 4), *b = build(yaml, len, 4);
+	long isz = (long)a->in.c * a->in.h * a->in.w, k = a->nclasses;
+	struct vb_rng r;
+	vb_rng_seed(&r, 3);
+	float *x = malloc(sizeof(float) * 5 * isz), *want = malloc(sizeof(float) * 5 * k);
+	float *one = malloc(sizeof(float) * 5 * k);
+	for (long i = 0; i < 5 * isz; i++)
+		x[i] = (float)vb_rng_uniform(&r);
+
+	/* the parameters before freezing */
+	long total = 0;
+	for (int i = 0; i < b->nparams; i++)
+		total += b->params[i]->n;
+	float *saved = malloc(sizeof(float) * total), *s = saved;
+	for (int i = 0; i < b->nparams; i++, s += b->params[i - 1]->n)
+		memcpy(s, b->params[i]->w, sizeof(float) * b->params[i]->n);
+
+	memcpy(a->act[0], x, sizeof(float) * 5 * isz);
+	memcpy(want, vb_net_forward(a, 5, 0), sizeof(float) * 5 * k);
+	ok(vb_net_freeze(b) == 0 && b->frozen, "%s: freezes", what);
+
+	int same = 1;
+	s = saved;
+	for (int i = 0; i < b->nparams; s += b->params[i]->n, i++)
+		same &= !memcmp(s, b->params[i]->w, sizeof(float) * b->params[i]->n);
+	ok(same, "%s: parameters untouched", what);
+
+	memcpy(b->act[0], x, sizeof(float) * 5 * isz);
+	const float *got = vb_net_forward(b, 5, 0);
+	double err = 0, scale = 0;
+	for (long i = 0; i < 5 * k; i++) {
+		err = fmax(err, fabs(got[i] - want[i]));
+		scale = fmax(scale, fabs(want[i]));
+	}
+	ok(err <= 1e-5 * fmax(scale, 1), "%s: logits as the ordinary pass", what);
+	printf("# max error %g, largest logit %g\n", err, scale);
+	memcpy(want, got, sizeof(float) * 5 * k);
+	for (int n = 0; n < 5; n++) {
+		memcpy(b->act[0], x + n * isz, sizeof(float) * isz);
+		memcpy(one + n * k, vb_net_forward(b, 1, 0), sizeof(float) * k);
+	}
+	ok(!memcmp(one, want, sizeof(float) * 5 * k), "%s: each sample alone as in the batch", what);
+	vb_net_free(a);
+	vb_net_free(b);
+	free(x);
+	free(want);
+	free(one);
+	free(saved);
+}
+
+/* A depthwise convolution directly followed by a ReLU applies it (the
+ * fused ReLU), in training and inference, forward and backward. */
+static void dw_relu(void)
+{
+	static const char with[] = "name: t\ninput: [3, 5, 5]\nlayers:\n"
+		"  - {type: dwconv, name: d, kernel: 3}\n  - {type: relu}\n  - {type: flatten}\n";
+	static const char without[] = "name: t\ninput: [3, 5, 5]\nlayers:\n"
+		"  - {type: dwconv, name: d, kernel: 3}\n  - {type: flatten}\n";
+	for (int train = 0; train < 2; train++) {
+		struct vb_net *a = build(with, sizeof with - 1, 0),
+		              *b = build(without, sizeof without - 1, 0);
+		long n = 3 * 25;
+		struct vb_rng r;
+		vb_rng_seed(&r, 5);
+		for (long i = 0; i < n; i++)
+			a->act[0][i] = b->act[0][i] = (float)(vb_rng_uniform(&r) - 0.5);
+		const float *ya = vb_net_forward(a, 1, train), *yb = vb_net_forward(b, 1, train);
+		int good = 1, neg = 0;
+		for (long i = 0; i < n; i++) {
+			good &= ya[i] == (yb[i] > 0 ? yb[i] : 0);
+			neg += yb[i] < 0;
+		}
+		ok(good && neg > 0, "depthwise + ReLU, %s: max(0, depthwise)",
+		   train ? "training" : "inference");
+		vb_net_free(a);
+		vb_net_free(b);
+	}
+}
+
+int main(void)
+{
+	check("odd shapes", odd, sizeof odd - 1);
+	static const char *arch[] = {"vibify", "vibify-lite", "vibify-wide"};
+	for (int i = 0; i < 3; i++) {
+		char path[256];
+		snprintf(path, sizeof path, "models/%s.yaml", arch[i]);
+		size_t len;
+		char *text = vb_read_file(path, &len);
+		if (!ok(text != NULL, "read %s", path)) {
+			printf("# %s\n", vb_err_msg());
+			continue;
+		}
+		check(arch[i], text, len);
+		free(text);
+	}
+	dw_relu();
+	return tap_done();
+}
