@@ -47,7 +47,7 @@ FACES      ?= $(firstword $(wildcard $(DATA)/fer2013.csv $(DATA)/fer2013/fer2013
 SONGS      ?= $(firstword $(wildcard $(DATA)/spotify/spotify_songs.csv.gz $(DATA)/spotify/spotify_songs.csv \
                 $(DATA)/spotify_songs.csv.gz $(DATA)/spotify_songs.csv) $(DATA)/spotify/spotify_songs.csv.gz)
 FACE_IMAGE ?= $(firstword $(wildcard $(DATA)/faces/debian/grace_hopper.jpg $(DATA)/face.jpg $(DATA)/face.png))
-TRAIN_FLAGS ?= --epochs 25 --patience 5
+TRAIN_FLAGS ?= --schedule cosine --label-smoothing 0.1 --epochs 35 --patience 0
 endif
 FACES_SCHEMA ?= schemas/fer-prep.yaml
 SONGS_SCHEMA ?= schemas/song-scale.yaml
