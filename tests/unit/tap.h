@@ -4,6 +4,8 @@
  *   is_int(got, want, "desc")   integer equality, shows both on failure
  *   is_str(got, want, "desc")   string equality (NULL-safe)
  *   is_dbl(got, want, tol, "desc")  |got - want| <= tol
+ *   skip("why")                 a skipped test point
+ *   tap_diag = fn;              fn() prints more after every failure
  *   return tap_done();          prints the plan, exit status 0 if all passed
  */
 #ifndef VB_TAP_H
@@ -15,6 +17,7 @@
 #include <string.h>
 
 static int tap_n, tap_failed;
+static void (*tap_diag)(void);
 
 __attribute__((format(printf, 2, 3), unused))
 static int ok(int cond, const char *fmt, ...)
@@ -27,10 +30,19 @@ static int ok(int cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	if (!cond)
+	if (!cond) {
 		tap_failed++;
+		if (tap_diag)
+			tap_diag();
+	}
 	fflush(stdout);
 	return cond;
+}
+
+__attribute__((unused))
+static void skip(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, why);
 }
 
 __attribute__((unused))

@@ -2,6 +2,7 @@
  * line, chunk boundaries, writer quoting, round trips, double formatting. */
 #include "csv.h"
 #include "err.h"
+#include "tap.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,21 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...)
+static void last_error(void)
 {
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond) {
-		nfail++;
-		printf("# last error: %s\n", vb_err_msg());
-	}
+	printf("# last error: %s\n", vb_err_msg());
 }
 
 /* Parse text and render the rows as "[f1|f2]\n..." (newlines in fields as
@@ -369,10 +358,10 @@ static void test_live_pipe(void)
 
 int main(void)
 {
+	tap_diag = last_error;
 	test_live_pipe();
 	test_reader();
 	test_writer();
 	test_numbers();
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

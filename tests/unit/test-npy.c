@@ -3,6 +3,7 @@
  * test time; those tests skip when numpy is missing). */
 #include "tensor.h"
 #include "err.h"
+#include "tap.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,26 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *fmt, ...)
+static void last_error(void)
 {
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	if (!cond) {
-		nfail++;
-		printf("# last error: %s\n", vb_err_msg());
-	}
-}
-
-static void skip(const char *why)
-{
-	printf("ok %d # SKIP %s\n", ++ntest, why);
+	printf("# last error: %s\n", vb_err_msg());
 }
 
 /* A .npy file image: preamble of the given version around header text. */
@@ -456,9 +440,9 @@ static void test_numpy(void)
 
 int main(void)
 {
+	tap_diag = last_error;
 	test_headers();
 	test_roundtrip();
 	test_numpy();
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }
