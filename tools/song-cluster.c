@@ -58,6 +58,21 @@ static struct cmdline cmd = {
 	"-", 10, 4, 10, 300, 1e-4, 0, 0, 10000, NULL, NULL, 900, 700
 };
 
+/* Two integers around sep ("2..10", "800x600"), each within its range. */
+static void arg_pair(struct argp_state *st, const char *opt, const char *arg, const char *sep,
+                     const char *form, long lo1, long hi1, long lo2, long hi2, int *a, int *b)
+{
+	const char *at = strstr(arg, sep);
+	char first[32];
+
+	if (!at || at == arg || (size_t)(at - arg) >= sizeof first)
+		argp_error(st, "invalid %s '%s': expected %s", opt, arg, form);
+	memcpy(first, arg, (size_t)(at - arg));
+	first[at - arg] = 0;
+	*a = (int)vb_arg_long(st, opt, first, lo1, hi1);
+	*b = (int)vb_arg_long(st, opt, at + strlen(sep), lo2, hi2);
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
 {
 	switch (key) {
@@ -76,20 +91,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_TOL:
 		cmd.tol = vb_arg_double(st, "--tol", arg, 0, 1e6);
 		break;
-	case OPT_CHOOSE_K: {
-		char *dots = strstr(arg, "..");
-		char a[32];
-
-		if (!dots || dots == arg || (size_t)(dots - arg) >= sizeof a)
-			argp_error(st, "invalid --choose-k '%s': expected A..B", arg);
-		memcpy(a, arg, (size_t)(dots - arg));
-		a[dots - arg] = 0;
-		cmd.choose_lo = (int)vb_arg_long(st, "--choose-k", a, 2, 1000);
-		cmd.choose_hi = (int)vb_arg_long(st, "--choose-k", dots + 2, 2, 1000);
+	case OPT_CHOOSE_K:
+		arg_pair(st, "--choose-k", arg, "..", "A..B", 2, 1000, 2, 1000, &cmd.choose_lo,
+		         &cmd.choose_hi);
 		if (cmd.choose_hi < cmd.choose_lo)
 			argp_error(st, "invalid --choose-k '%s': B is less than A", arg);
 		break;
-	}
 	case OPT_SAMPLE:
 		cmd.sample = vb_arg_long(st, "--silhouette-sample", arg, 0, 100000000);
 		break;
@@ -99,18 +106,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_PLOT:
 		cmd.plot = arg;
 		break;
-	case OPT_PLOT_SIZE: {
-		char *x = strchr(arg, 'x');
-		char w[32];
-
-		if (!x || x == arg || (size_t)(x - arg) >= sizeof w)
-			argp_error(st, "invalid --plot-size '%s': expected WxH", arg);
-		memcpy(w, arg, (size_t)(x - arg));
-		w[x - arg] = 0;
-		cmd.plot_w = (int)vb_arg_long(st, "--plot-size", w, 200, 8192);
-		cmd.plot_h = (int)vb_arg_long(st, "--plot-size", x + 1, 150, 8192);
+	case OPT_PLOT_SIZE:
+		arg_pair(st, "--plot-size", arg, "x", "WxH", 200, 8192, 150, 8192, &cmd.plot_w,
+		         &cmd.plot_h);
 		break;
-	}
 	case ARGP_KEY_ARG:
 		if (st->arg_num > 0)
 			argp_error(st, "too many arguments");
