@@ -5,18 +5,14 @@
 # each (page cache), then RUNS interleaved runs; medians of wall time and of
 # CPU time (user + sys); peak RSS from /usr/bin/time.  Also checks that the
 # two outputs are byte-identical.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-7}
-PY=/usr/bin/python3
-SRC=${VB_DATA:-../shared/data}/fer2013
+SRC=$DATA/fer2013
 if [ ! -d "$SRC/train" ]; then
 	echo "### fer-prep: skipped (no $SRC)"
 	exit 0
 fi
 [ -x bin/fer-prep ] || { echo "bench: bin/fer-prep not built (make)" >&2; exit 2; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 
 bin/fer-prep --classes all "$SRC" > "$W/vb.npy"
 $PY tests/fer-ref.py --classes all "$SRC" "$W/py.npy"
@@ -31,11 +27,6 @@ while [ $i -lt "$RUNS" ]; do
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
-# median of a column; column 5 is user + sys
-med() {
-	awk '{ print $0, $2 + $3 }' "$1" | sort -n -k"$2" |
-	awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbc=$(med "$W/t.vb" 5); pyc=$(med "$W/t.py" 5)
 vbm=$(med "$W/t.vb" 4); pym=$(med "$W/t.py" 4)

@@ -4,18 +4,14 @@
 # without id or name, keep the first row of each id, standardise 11 features,
 # write CSV).  Runs interleaved, medians of RUNS; peak RSS from /usr/bin/time.
 # Also checks the agreement: same rows, z values within 1e-6.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-7}
-PY=/usr/bin/python3
-SRC=${VB_DATA:-../shared/data}/spotify/spotify_songs.csv.gz
+SRC=$DATA/spotify/spotify_songs.csv.gz
 if [ ! -e "$SRC" ]; then
 	echo "### song-scale: skipped (no $SRC)"
 	exit 0
 fi
 [ -x bin/song-scale ] || { echo "bench: bin/song-scale not built (make)" >&2; exit 2; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 
 # agreement (one run each)
 bin/song-scale "$SRC" > "$W/vb.csv"
@@ -42,7 +38,6 @@ while [ $i -lt "$RUNS" ]; do
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
-med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
 # CPU seconds (user + sys) as a third measure, steadier on a busy machine

@@ -7,13 +7,11 @@
 # (/usr/bin/time); then batch-1, one-thread inference latency (median of 200
 # forward passes, RUNS times) and the floor this core's sgemm speed sets for
 # it (forward FLOPs / single-core sgemm GFLOP/s, tests/unit/nn-bench.c).
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-3}
 EPOCHS=${EPOCHS:-2}
-PY=/usr/bin/python3
 ARCH=models/vibify.yaml
-SRC=${VB_DATA:-../shared/data}/fer2013
+SRC=$DATA/fer2013
 if [ ! -d "$SRC/train" ]; then
 	echo "### emotion-train: skipped (no $SRC)"
 	exit 0
@@ -21,8 +19,6 @@ fi
 for p in bin/fer-prep bin/emotion-train build/rel/unit/nn-bench; do
 	[ -x "$p" ] || { echo "bench: $p not built (make)" >&2; exit 2; }
 done
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 
 bin/fer-prep --split Training "$SRC/train" > "$W/all.npy"
 $PY -c "
@@ -46,7 +42,6 @@ while [ $i -lt "$RUNS" ]; do
 	$PY bench/04-emotion-train-peer.py infer $ARCH 200 >> "$W/lpy"
 	i=$((i + 1))
 done
-med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vi=$(med "$W/vb" 1); pi=$(med "$W/py" 1)
 vm=$(med "$W/vb" 2); pm=$(med "$W/py" 2)
 vl=$(med "$W/lvb" 1); pl=$(med "$W/lpy" 1)

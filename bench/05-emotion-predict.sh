@@ -11,19 +11,14 @@
 #     8 frames, near the last faces in between), the peer searching every
 #     frame.
 # Runs interleaved, medians of RUNS; peak RSS from /usr/bin/time.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-3}
-PY=/usr/bin/python3
-DATA=${VB_DATA:-../shared/data}
 CASC=$DATA/cascades/haarcascade_frontalface_default.xml
 if [ ! -d "$DATA/faces" ] || [ ! -f "$CASC" ]; then
 	echo "### emotion-predict: skipped (no $DATA/faces)"
 	exit 0
 fi
 [ -x bin/emotion-predict ] || { echo "bench: bin/emotion-predict not built (make)" >&2; exit 2; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 
 # frames: every photograph resized to 640x480
 mkdir "$W/f"
@@ -87,10 +82,6 @@ while [ "$r" -lt "$RUNS" ]; do
 	r=$((r + 1))
 done
 
-med() { # FILE COLUMN
-	sort -n -k"$2" "$1" |
-	awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 row() { # LABEL PYFILE VBFILE
 	pc=$(med "$2" 2); vc=$(med "$3" 2); pw=$(med "$2" 1); vw=$(med "$3" 1); pm=$(med "$2" 3); vm=$(med "$3" 3)
 	awk -v l="$1" -v pc="$pc" -v vc="$vc" -v pw="$pw" -v vw="$vw" -v pm="$pm" -v vm="$vm" 'BEGIN {

@@ -4,11 +4,9 @@
 # catalogue and writing the labelled CSV; runs interleaved, medians of RUNS.
 # Also checks the agreement: explained-variance ratios within 1e-4 and
 # k-means inertia no worse than 1.001 x scikit-learn's.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-7}
-PY=/usr/bin/python3
-SRC=${VB_DATA:-../shared/data}/spotify/spotify_songs.csv.gz
+SRC=$DATA/spotify/spotify_songs.csv.gz
 if [ ! -e "$SRC" ]; then
 	echo "### song-cluster: skipped (no $SRC)"
 	exit 0
@@ -16,8 +14,6 @@ fi
 for p in bin/song-scale bin/song-cluster; do
 	[ -x "$p" ] || { echo "bench: $p not built (make)" >&2; exit 2; }
 done
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 bin/song-scale "$SRC" > "$W/songs.csv"
 
 # agreement (one run each)
@@ -47,7 +43,6 @@ while [ $i -lt "$RUNS" ]; do
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
-med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
 echo "### song-cluster: PCA 10 + k-means 4 x 10 restarts on $(($(wc -l < "$W/songs.csv") - 1)) songs"

@@ -8,11 +8,9 @@
 # (user + sys: on a shared machine the wall clock also counts waiting for a
 # CPU); peak RSS from /usr/bin/time.  Targets: 20 songs in under 50 ms; the 1M-event log read
 # (and learned from) in under 1 s.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-7}
-PY=/usr/bin/python3
-SRC=${VB_DATA:-../shared/data}/spotify/spotify_songs.csv.gz
+SRC=$DATA/spotify/spotify_songs.csv.gz
 if [ ! -e "$SRC" ]; then
 	echo "### recommend: skipped (no $SRC)"
 	exit 0
@@ -20,8 +18,6 @@ fi
 for p in recommend song-scale song-cluster; do
 	[ -x bin/$p ] || { echo "bench: bin/$p not built (make)" >&2; exit 2; }
 done
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 
 bin/song-scale "$SRC" | bin/song-cluster > "$W/songs.csv"
 nsongs=$(bin/recommend -v -s "$W/songs.csv" -e sad --feedback "$W/none.log" 2>&1 >/dev/null |
@@ -45,10 +41,6 @@ while [ $i -le "$RUNS" ]; do # run 0 warms the page cache and is dropped
 	if [ $i = 0 ]; then for t in vb0 py0 vb1 py1; do : > "$W/t.$t"; done; fi
 	i=$((i + 1))
 done
-med() { # FILE COLUMN (column 5 is user + sys)
-	awk '{ print $0, $2 + $3 }' "$1" | sort -n -k"$2" |
-	awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 row() { # LABEL PEER VIBIFY TARGET
 	pt=$(med "$W/t.$2" 1); vt=$(med "$W/t.$3" 1)
 	pc=$(med "$W/t.$2" 5); vc=$(med "$W/t.$3" 5)

@@ -5,19 +5,15 @@
 # statistic of the man page, YAML).  Runs interleaved, medians of RUNS, peak
 # RSS from /usr/bin/time.  Also checks that both agree on the row count,
 # the means and the distinct counts.
-set -eu
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-3}
 ROWS=${ROWS:-1000000}
-PY=/usr/bin/python3
-SRC=${VB_DATA:-../shared/data}/spotify/spotify_songs.csv.gz
+SRC=$DATA/spotify/spotify_songs.csv.gz
 if [ ! -e "$SRC" ]; then
 	echo "### validate-stats: skipped (no $SRC)"
 	exit 0
 fi
 [ -x bin/validate-stats ] || { echo "bench: bin/validate-stats not built (make)" >&2; exit 2; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/vbbench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
 zcat "$SRC" | head -1 > "$W/big.csv"
 n=$(($(zcat "$SRC" | wc -l) - 1))
 reps=$(( (ROWS + n - 1) / n ))
@@ -70,7 +66,6 @@ while [ $i -lt "$RUNS" ]; do
 	cat "$W/one" >> "$W/t.py"
 	i=$((i + 1))
 done
-med() { sort -n -k"$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 vbt=$(med "$W/t.vb" 1); pyt=$(med "$W/t.py" 1)
 vbm=$(med "$W/t.vb" 2); pym=$(med "$W/t.py" 2)
 awk '{ print $1, $2, $3 + $4 }' "$W/t.vb" > "$W/c.vb"; awk '{ print $1, $2, $3 + $4 }' "$W/t.py" > "$W/c.py"
