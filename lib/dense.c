@@ -10,7 +10,9 @@
 
 struct dense {
 	int in, out, bias;
-	float *fw, *fb; /* frozen: weights and bias with a batch norm folded in */
+	int frozen;
+	float *fw, *fb; /* frozen: weights and bias with a batch norm folded in
+	                 * (fw is NULL without one: the weights as they are) */
 };
 
 static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
@@ -18,13 +20,14 @@ static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x
 {
 	struct dense *d = l->st;
 	vb_blas_threads(net->nthreads);
-	if (d->fw && !train) {
+	if (d->frozen && !train) {
+		const float *w = d->fw ? d->fw : l->param[0]->w;
 		/* frozen: a matrix-vector product per sample streams W once and
 		 * gives each sample the same sums whatever the batch size */
 		for (int i = 0; i < n; i++) {
 			float *yi = y + (long)i * d->out;
 			memcpy(yi, d->fb, sizeof(float) * d->out);
-			cblas_sgemv(CblasRowMajor, CblasNoTrans, d->out, d->in, 1.0f, d->fw, d->in,
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, d->out, d->in, 1.0f, w, d->in,
 			            x + (long)i * d->in, 1, 1.0f, yi, 1);
 		}
 		return;
@@ -80,18 +83,21 @@ int vb_dense_is(const struct vb_layer *l)
 int vb_dense_freeze(struct vb_layer *l, const struct vb_layer *bn)
 {
 	struct dense *d = l->st;
-	if (!d->fw && (!(d->fw = malloc(sizeof(float) * d->in * d->out)) ||
-	               !(d->fb = malloc(sizeof(float) * d->out))))
+	if (!d->fb && !(d->fb = malloc(sizeof(float) * d->out)))
+		return vb_err_set("out of memory");
+	if (bn && !d->fw && !(d->fw = malloc(sizeof(float) * d->in * d->out)))
 		return vb_err_set("out of memory");
 	const float *w = l->param[0]->w, *b = d->bias ? l->param[1]->w : NULL;
 	for (int o = 0; o < d->out; o++) {
 		double a = 1, t = 0;
-		if (bn)
+		if (bn) {
 			vb_bn_affine(bn, o, &a, &t);
-		for (long i = 0; i < d->in; i++)
-			d->fw[o * (long)d->in + i] = (float)(w[o * (long)d->in + i] * a);
+			for (long i = 0; i < d->in; i++)
+				d->fw[o * (long)d->in + i] = (float)(w[o * (long)d->in + i] * a);
+		}
 		d->fb[o] = (float)((b ? b[o] : 0) * a + t);
 	}
+	d->frozen = 1;
 	return 0;
 }
 
