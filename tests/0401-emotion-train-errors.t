@@ -55,6 +55,12 @@ usage "--evaluate without -m" "needs -m" --evaluate "$T/ok.npy"
 usage "unknown optimizer" "unknown --optimizer" --optimizer rmsprop -o "$T/x" "$T/ok.npy"
 usage "two inputs" "one input file" -o "$T/x" "$T/ok.npy" "$T/ok.npy"
 usage "--init with --arch" "drop --arch" --init "$T/x" --arch "$A" -o "$T/x" "$T/ok.npy"
+usage "--classes with one name" "--classes 'angry' names a single class" --classes angry -o "$T/x" "$T/ok.npy"
+
+# --classes all: the 7 FER2013 names, as fer-prep's option
+run emotion-train --no-run-dir -q --epochs 1 --arch "$A" --classes all -o "$T/all.safetensors" "$T/range.npy"
+is "$RC" 2 "--classes all, label 9: exit 2"
+like "$(cat "$ERR")" "label 9 is out of range for 7 classes" "--classes all: 7 classes"
 
 bad() { # DESC WANT-REGEX ARGS...
 	local d=$1 w=$2; shift 2

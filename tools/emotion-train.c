@@ -81,8 +81,9 @@ static const struct argp_option options[] = {
 	 "(default: none)", 1},
 	{"no-augment", OPT_NO_AUGMENT, 0, 0, "No augmentation (default: random flips, shifts, "
 	 "rotations, scaling, brightness and contrast)", 1},
-	{"classes", OPT_CLASSES, "NAMES", 0, "Comma-separated class names (default: angry,happy,"
-	 "sad,neutral for 4 classes, the 7 FER2013 names for 7)", 1},
+	{"classes", OPT_CLASSES, "NAMES", 0, "Comma-separated class names, or 'all' for the 7 "
+	 "FER2013 names as fer-prep (default: angry,happy,sad,neutral for 4 classes, the 7 "
+	 "FER2013 names for 7)", 1},
 	{"init", OPT_INIT, "MODEL", 0, "Start from this model's architecture and weights "
 	 "(fine-tuning)", 1},
 	{"checkpoint", OPT_CHECKPOINT, "DIR", 0, "Save the training state there after each "
@@ -107,6 +108,14 @@ static enum vb_optim_kind parse_optimizer(struct argp_state *st, const char *s)
 		return VB_SGD;
 	argp_error(st, "unknown --optimizer '%s' (adam, sgd)", s);
 	return VB_ADAM;
+}
+
+static int count_list(const char *s)
+{
+	int n = 1;
+	for (; *s; s++)
+		n += *s == ',';
+	return n;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
@@ -139,7 +148,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_PATIENCE: c->patience = (int)vb_arg_long(st, "--patience", arg, 0, 100000); break;
 	case OPT_CW: c->class_weights = arg; break;
 	case OPT_NO_AUGMENT: c->augment = 0; break;
-	case OPT_CLASSES: c->classes = arg; break;
+	case OPT_CLASSES:
+		c->classes = strcmp(arg, "all") ? arg : "angry,disgust,fear,happy,sad,surprise,neutral";
+		if (count_list(c->classes) < 2)
+			argp_error(st, "--classes '%s' names a single class", arg);
+		break;
 	case OPT_INIT: c->init = arg; break;
 	case OPT_CHECKPOINT: c->checkpoint = arg; break;
 	case OPT_RESUME: c->resume = 1; break;
@@ -399,14 +412,6 @@ static char **default_classes(int k, const char *list)
 		c[i] = strdup(k == 4 ? fer4[i] : k == 7 ? fer7[i] : buf);
 	}
 	return c;
-}
-
-static int count_list(const char *s)
-{
-	int n = 1;
-	for (; *s; s++)
-		n += *s == ',';
-	return n;
 }
 
 /* ---- evaluation --------------------------------------------------------- */
