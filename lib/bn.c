@@ -201,12 +201,21 @@ int vb_bn_is(const struct vb_layer *l)
 	return l->ops == &bn_ops;
 }
 
-void vb_bn_affine(const struct vb_layer *l, int c, double *scale, double *shift)
+void vb_bn_fold(const struct vb_layer *l, int out, long per, const float *w, const float *b,
+                float *fw, float *fb)
 {
-	const struct bn *b = l->st;
-	double a = l->param[0]->w[c] / sqrt((double)l->param[3]->w[c] + b->eps);
-	*scale = a;
-	*shift = l->param[1]->w[c] - l->param[2]->w[c] * a;
+	const struct bn *bn = l ? l->st : NULL;
+	for (int o = 0; o < out; o++) {
+		double a = 1, t = 0;
+		if (bn) {
+			a = l->param[0]->w[o] / sqrt((double)l->param[3]->w[o] + bn->eps);
+			t = l->param[1]->w[o] - l->param[2]->w[o] * a;
+		}
+		if (fw)
+			for (long i = 0; i < per; i++)
+				fw[o * per + i] = (float)(w[o * per + i] * a);
+		fb[o] = (float)((b ? b[o] : 0) * a + t);
+	}
 }
 
 void vb_bn_mark_folded(struct vb_layer *l)

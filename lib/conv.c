@@ -515,15 +515,7 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 	if (!c->fw && (!(c->fw = malloc(sizeof(float) * l->param[0]->n)) ||
 	               !(c->fb = malloc(sizeof(float) * O))))
 		return vb_err_set("out of memory");
-	const float *w = l->param[0]->w, *b = c->bias ? l->param[1]->w : NULL;
-	for (int o = 0; o < O; o++) {
-		double a = 1, t = 0;
-		if (bn)
-			vb_bn_affine(bn, o, &a, &t);
-		for (long i = 0; i < per; i++)
-			c->fw[o * per + i] = (float)(w[o * per + i] * a);
-		c->fb[o] = (float)((b ? b[o] : 0) * a + t);
-	}
+	vb_bn_fold(bn, O, per, l->param[0]->w, c->bias ? l->param[1]->w : NULL, c->fw, c->fb);
 	if (relu)
 		c->relu = 1;
 	c->wino = !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;

@@ -87,16 +87,8 @@ int vb_dense_freeze(struct vb_layer *l, const struct vb_layer *bn)
 		return vb_err_set("out of memory");
 	if (bn && !d->fw && !(d->fw = malloc(sizeof(float) * d->in * d->out)))
 		return vb_err_set("out of memory");
-	const float *w = l->param[0]->w, *b = d->bias ? l->param[1]->w : NULL;
-	for (int o = 0; o < d->out; o++) {
-		double a = 1, t = 0;
-		if (bn) {
-			vb_bn_affine(bn, o, &a, &t);
-			for (long i = 0; i < d->in; i++)
-				d->fw[o * (long)d->in + i] = (float)(w[o * (long)d->in + i] * a);
-		}
-		d->fb[o] = (float)((b ? b[o] : 0) * a + t);
-	}
+	vb_bn_fold(bn, d->out, d->in, l->param[0]->w, d->bias ? l->param[1]->w : NULL, d->fw,
+	           d->fb);
 	d->frozen = 1;
 	return 0;
 }

@@ -109,13 +109,16 @@ void vb_conv_fuse_relu(struct vb_layer *conv);
 void vb_relu_mark_fused(struct vb_layer *relu);
 
 /* Inference-only rewrites (vb_net_freeze).  A batch norm's inference form
- * is y = x * scale + shift per channel c; once folded into the layer
- * before, its inference forward pass only copies.  vb_conv_freeze and
+ * is y = x * scale + shift per channel; vb_bn_fold folds bn (NULL: none)
+ * into the layer before it, of out units with per weights each: fb =
+ * b * scale + shift (b may be NULL) and, unless fw is NULL, fw = w * scale.
+ * Once folded, the batch norm's inference forward pass only copies.  vb_conv_freeze and
  * vb_dense_freeze make the layer's inference pass use its own copy of the
  * weights with bn (or NULL) folded in and, for a convolution, relu (a
  * ReLU after bn) applied. */
 int vb_bn_is(const struct vb_layer *l);
-void vb_bn_affine(const struct vb_layer *bn, int c, double *scale, double *shift);
+void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, const float *b,
+                float *fw, float *fb);
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
 int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
