@@ -975,6 +975,20 @@ T_AVX2 static inline __m256i sum4v(const uint32_t *p, const int32_t o[4])
 	return _mm256_add_epi32(a, b);
 }
 
+/* One stump on 8 windows: its leaf value (left or right) per window. */
+T_AVX2 static inline __m256 stump_leaf(const struct vstump *sp, const uint32_t *p, __m256 vnf)
+{
+	__m256 f = _mm256_add_ps(
+		_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
+		_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
+	if (sp->nr == 3)
+		f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
+		                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+	f = _mm256_mul_ps(f, vnf);
+	__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
+	return _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
+}
+
 /* One stage summed in double as OpenCV does: the pass mask of 8 windows. */
 T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
                                                          const struct vstump *sp,
@@ -982,15 +996,7 @@ T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
 {
 	__m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
 	for (int t = 0; t < st->ntrees; t++, sp++) {
-		__m256 f = _mm256_add_ps(
-			_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
-			_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
-		if (sp->nr == 3)
-			f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
-			                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
-		f = _mm256_mul_ps(f, vnf);
-		__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
-		__m256 leaf = _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
+		__m256 leaf = stump_leaf(sp, p, vnf);
 		a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
 		a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
 	}
@@ -1040,16 +1046,7 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 			const struct vstump *sp0 = sp;
 			__m256 fa = _mm256_setzero_ps();
 			for (int t = 0; t < st->ntrees; t++, sp++) {
-				__m256 f = _mm256_add_ps(
-					_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
-					_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
-				if (sp->nr == 3)
-					f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
-					                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
-				f = _mm256_mul_ps(f, vnf);
-				__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
-				fa = _mm256_add_ps(fa, _mm256_blendv_ps(_mm256_set1_ps(sp->right),
-				                                        _mm256_set1_ps(sp->left), lt));
+				fa = _mm256_add_ps(fa, stump_leaf(sp, p, vnf));
 			}
 			int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
 			int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
