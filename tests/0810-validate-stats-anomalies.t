@@ -107,25 +107,26 @@ is "$RC:$(cat "$OUT")" "0:" "two random halves: no anomaly (schema of the whole,
 run validate-stats -b "$T/h1.yaml" "$T/h2.csv"
 is "$RC:$(cat "$OUT")" "0:" "two random halves: no drift at the default threshold"
 
-# a bool column (Kaggle 114k sample) with a word in it
+# the other catalogue schemas: a sample passes its own schema, and
+# song-scale's output of it passes schemas/song-scale.yaml
+sample_passes() { # NAME SCHEMA FILE
+	run validate-stats -s "$TOP/schemas/$2" "$3"
+	is "$RC:$(cat "$OUT")" "0:" "the $1 sample passes schemas/$2"
+	song-scale "$3" >"$T/$1.scaled.csv"
+	run validate-stats -s "$TOP/schemas/song-scale.yaml" "$T/$1.scaled.csv"
+	is "$RC:$(cat "$OUT")" "0:" "song-scale's output of the $1 sample passes schemas/song-scale.yaml"
+}
 if [ -e "$DATA/spotify/tracks114k.head50.csv" ]; then
-	run validate-stats -s "$TOP/schemas/tracks114k.yaml" "$DATA/spotify/tracks114k.head50.csv"
-	is "$RC:$(cat "$OUT")" "0:" "the 114k sample passes schemas/tracks114k.yaml"
+	sample_passes 114k tracks114k.yaml "$DATA/spotify/tracks114k.head50.csv"
+	# a bool column with a word in it
 	sed '5s/,False,/,maybe,/' "$DATA/spotify/tracks114k.head50.csv" >"$T/t114.csv"
 	run validate-stats -s "$TOP/schemas/tracks114k.yaml" "$T/t114.csv"
 	like "$RC:$(cat "$OUT")" "^1:error +BOOL_TYPE_UNEXPECTED_STRING +explicit +1 values that are not true/false" "BOOL_TYPE_UNEXPECTED_STRING found"
-	song-scale "$DATA/spotify/tracks114k.head50.csv" >"$T/t114.scaled.csv"
-	run validate-stats -s "$TOP/schemas/song-scale.yaml" "$T/t114.scaled.csv"
-	is "$RC:$(cat "$OUT")" "0:" "song-scale's output of the 114k sample passes schemas/song-scale.yaml"
 else
 	skip "no tracks114k sample"
 fi
 if [ -e "$DATA/spotify/genres_v2.sample238.csv" ]; then
-	run validate-stats -s "$TOP/schemas/genres_v2.yaml" "$DATA/spotify/genres_v2.sample238.csv"
-	is "$RC:$(cat "$OUT")" "0:" "the genres_v2 sample passes schemas/genres_v2.yaml"
-	song-scale "$DATA/spotify/genres_v2.sample238.csv" >"$T/g2.scaled.csv"
-	run validate-stats -s "$TOP/schemas/song-scale.yaml" "$T/g2.scaled.csv"
-	is "$RC:$(cat "$OUT")" "0:" "song-scale's output of genres_v2 passes schemas/song-scale.yaml"
+	sample_passes genres_v2 genres_v2.yaml "$DATA/spotify/genres_v2.sample238.csv"
 else
 	skip "no genres_v2 sample"
 fi
