@@ -110,6 +110,10 @@ static enum vb_optim_kind parse_optimizer(struct argp_state *st, const char *s)
 	return VB_ADAM;
 }
 
+/* FER2013's class names in label order: the 4 of the default and all 7 */
+static const char fer4_names[] = "angry,happy,sad,neutral";
+static const char fer7_names[] = "angry,disgust,fear,happy,sad,surprise,neutral";
+
 static int count_list(const char *s)
 {
 	int n = 1;
@@ -149,7 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_CW: c->class_weights = arg; break;
 	case OPT_NO_AUGMENT: c->augment = 0; break;
 	case OPT_CLASSES:
-		c->classes = strcmp(arg, "all") ? arg : "angry,disgust,fear,happy,sad,surprise,neutral";
+		c->classes = strcmp(arg, "all") ? arg : fer7_names;
 		if (count_list(c->classes) < 2)
 			argp_error(st, "--classes '%s' names a single class", arg);
 		break;
@@ -390,12 +394,11 @@ static void read_dataset(const char *path, struct dataset *d)
 
 static char **default_classes(int k, const char *list)
 {
-	static const char *const fer4[] = {"angry", "happy", "sad", "neutral"};
-	static const char *const fer7[] = {"angry", "disgust", "fear", "happy", "sad",
-	                                   "surprise", "neutral"};
 	char **c = calloc(k + 1, sizeof *c);
 	if (!c)
 		vb_fatal(VB_EXIT_DATA, "out of memory");
+	if (!list && (k == 4 || k == 7))
+		list = k == 4 ? fer4_names : fer7_names;
 	if (list) {
 		char *dup = strdup(list), *save = NULL, *tok;
 		int i = 0;
@@ -409,7 +412,7 @@ static char **default_classes(int k, const char *list)
 	for (int i = 0; i < k; i++) {
 		char buf[32];
 		snprintf(buf, sizeof buf, "class%d", i);
-		c[i] = strdup(k == 4 ? fer4[i] : k == 7 ? fer7[i] : buf);
+		c[i] = strdup(buf);
 	}
 	return c;
 }
