@@ -179,10 +179,7 @@ struct vb_model *vb_model_load(const char *path)
 		goto fail;
 	}
 	/* keep the metadata, drop the tensor bytes */
-	free(m->st->buf);
-	m->st->buf = NULL;
-	for (size_t i = 0; i < m->st->n; i++)
-		m->st->t[i].data = NULL;
+	vb_st_drop_data(m->st);
 	m->ncls = m->net->nclasses;
 	long isz = (long)m->net->in.c * m->net->in.h * m->net->in.w;
 	if (vb_net_prepare(m->net, 1, CHUNK) < 0 || vb_net_freeze(m->net) < 0 ||

@@ -3,8 +3,12 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -13,6 +17,7 @@
 #endif
 
 #define MAX_HEADER (100u << 20)
+#define MAX_FILE ((size_t)4 << 30)
 
 static const struct {
 	const char *name;
@@ -36,8 +41,20 @@ void vb_st_free(struct vb_st *st)
 	free(st->t);
 	free(st->key);
 	free(st->val);
-	free(st->buf);
+	vb_st_drop_data(st);
 	free(st);
+}
+
+void vb_st_drop_data(struct vb_st *st)
+{
+	if (st->mapped)
+		munmap(st->buf, st->len);
+	else
+		free(st->buf);
+	st->buf = NULL;
+	st->mapped = 0;
+	for (size_t i = 0; i < st->n; i++)
+		st->t[i].data = NULL;
 }
 
 static int by_offset(const void *a, const void *b)
@@ -125,24 +142,27 @@ static int parse_tensor(struct vb_st_tensor *t, const char *name, json_t *v,
 	return 0;
 }
 
-struct vb_st *vb_st_parse(const void *src, size_t len)
+/* Parse buf[len], which the result owns from then on (freed or unmapped
+ * with it, or at once on failure). */
+static struct vb_st *parse_owned(unsigned char *buf, size_t len, int mapped)
 {
 	struct vb_st *st = calloc(1, sizeof *st);
 	json_t *root = NULL;
 	if (!st) {
+		if (mapped)
+			munmap(buf, len);
+		else
+			free(buf);
 		vb_err_set("out of memory");
 		return NULL;
 	}
+	st->buf = buf;
+	st->len = len;
+	st->mapped = mapped;
 	if (len < 8) {
 		vb_err_set("not a safetensors file (only %zu bytes)", len);
 		goto fail;
 	}
-	if (!(st->buf = malloc(len))) {
-		vb_err_set("out of memory");
-		goto fail;
-	}
-	memcpy(st->buf, src, len);
-	st->len = len;
 	uint64_t hl = 0;
 	for (int i = 7; i >= 0; i--)
 		hl = hl << 8 | st->buf[i];
@@ -210,49 +230,89 @@ fail:
 	return NULL;
 }
 
-struct vb_st *vb_st_load(const char *path)
+struct vb_st *vb_st_parse(const void *src, size_t len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		vb_err_sys("cannot open '%s'", path);
+	unsigned char *buf = malloc(len ? len : 1);
+	if (!buf) {
+		vb_err_set("out of memory");
 		return NULL;
 	}
+	memcpy(buf, src, len);
+	return parse_owned(buf, len, 0);
+}
+
+/* The whole of a non-seekable input, in a growing buffer. */
+static unsigned char *read_all(int fd, size_t *len)
+{
 	size_t cap = 1 << 16, n = 0;
 	unsigned char *buf = malloc(cap);
 	for (;;) {
 		if (!buf) {
-			fclose(f);
-			vb_err_set("'%s': out of memory", path);
+			vb_err_set("out of memory");
 			return NULL;
 		}
-		n += fread(buf + n, 1, cap - n, f);
-		if (n < cap)
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			vb_err_sys("read error");
+			return NULL;
+		}
+		if (r == 0)
 			break;
-		if (cap >= ((size_t)2 << 30)) {
-			free(buf);
-			fclose(f);
-			vb_err_set("'%s': file too large", path);
-			return NULL;
+		n += (size_t)r;
+		if (n == cap) {
+			if (cap >= MAX_FILE) {
+				free(buf);
+				vb_err_set("file too large");
+				return NULL;
+			}
+			unsigned char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
 		}
-		unsigned char *nb = realloc(buf, cap * 2);
-		if (!nb)
-			free(buf);
-		buf = nb;
-		cap *= 2;
 	}
-	if (ferror(f)) {
-		int e = errno;
-		free(buf);
-		fclose(f);
-		errno = e;
-		vb_err_sys("cannot read '%s'", path);
+	*len = n;
+	return buf;
+}
+
+struct vb_st *vb_st_load(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		vb_err_sys("cannot open '%s'", path);
 		return NULL;
 	}
-	fclose(f);
-	struct vb_st *st = vb_st_parse(buf, n);
-	free(buf);
-	if (!st)
-		vb_err_prefix("'%s'", path);
+	struct stat sb;
+	struct vb_st *st = NULL;
+	if (fstat(fd, &sb) < 0) {
+		vb_err_sys("cannot read '%s'", path);
+	} else if (S_ISDIR(sb.st_mode)) {
+		vb_err_set("cannot read '%s': is a directory", path);
+	} else if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		/* mapped and populated at once: no copy, and no page faults
+		 * one page at a time while the tensors are read */
+		size_t len = (size_t)sb.st_size;
+		void *m = (uint64_t)sb.st_size > MAX_FILE ? MAP_FAILED :
+		          mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (m == MAP_FAILED && (uint64_t)sb.st_size > MAX_FILE)
+			vb_err_set("'%s': file too large", path);
+		else if (m == MAP_FAILED)
+			vb_err_sys("cannot map '%s'", path);
+		else if (!(st = parse_owned(m, len, 1)))
+			vb_err_prefix("'%s'", path);
+	} else {
+		size_t len = 0;
+		unsigned char *buf = read_all(fd, &len);
+		if (!buf)
+			vb_err_prefix("'%s'", path);
+		else if (!(st = parse_owned(buf, len, 0)))
+			vb_err_prefix("'%s'", path);
+	}
+	close(fd);
 	return st;
 }
 
@@ -299,32 +359,41 @@ static float half_to_float(uint16_t h)
 int vb_st_to_float(const struct vb_st_tensor *t, float *out)
 {
 	const unsigned char *p = t->data;
-	for (int64_t i = 0; i < t->count; i++, p += t->dsize) {
-		const char *d = t->dtype;
-		if (!strcmp(d, "F32")) {
-			memcpy(&out[i], p, 4);
-		} else if (!strcmp(d, "F64")) {
+	const char *d = t->dtype;
+	int64_t n = t->count;
+	if (!strcmp(d, "F32")) {
+		memcpy(out, p, (size_t)n * 4);
+	} else if (!strcmp(d, "F64")) {
+		for (int64_t i = 0; i < n; i++, p += 8) {
 			double v;
 			memcpy(&v, p, 8);
 			out[i] = (float)v;
-		} else if (!strcmp(d, "F16")) {
+		}
+	} else if (!strcmp(d, "F16")) {
+		for (int64_t i = 0; i < n; i++, p += 2) {
 			uint16_t h;
 			memcpy(&h, p, 2);
 			out[i] = half_to_float(h);
-		} else if (!strcmp(d, "BF16")) {
+		}
+	} else if (!strcmp(d, "BF16")) {
+		for (int64_t i = 0; i < n; i++, p += 2) {
 			uint32_t u = (uint32_t)(p[0] | p[1] << 8) << 16;
 			memcpy(&out[i], &u, 4);
-		} else if (!strcmp(d, "I64")) {
+		}
+	} else if (!strcmp(d, "I64")) {
+		for (int64_t i = 0; i < n; i++, p += 8) {
 			int64_t v;
 			memcpy(&v, p, 8);
 			out[i] = (float)v;
-		} else if (!strcmp(d, "I32")) {
+		}
+	} else if (!strcmp(d, "I32")) {
+		for (int64_t i = 0; i < n; i++, p += 4) {
 			int32_t v;
 			memcpy(&v, p, 4);
 			out[i] = (float)v;
-		} else {
-			return vb_err_set("tensor '%s': unsupported dtype %s", t->name, d);
 		}
+	} else {
+		return vb_err_set("tensor '%s': unsupported dtype %s", t->name, d);
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "safetensors.h"
@@ -112,6 +113,42 @@ int main(void)
 		is_str(vb_st_meta(st, "classes"), v[1], "JSON text as metadata");
 	}
 	vb_st_free(st);
+
+	/* the same bytes from a file (mapped) and from a pipe (read) */
+	char path[] = "/tmp/vb-st-XXXXXX";
+	int fd = mkstemp(path);
+	ok(fd >= 0 && write(fd, buf, len) == (ssize_t)len && close(fd) == 0, "temporary file");
+	st = vb_st_load(path);
+	ok(st && st->mapped && st->len == len, "a regular file is mapped");
+	if (st) {
+		const struct vb_st_tensor *t = vb_st_find(st, "w");
+		float back[6];
+		ok(t && vb_st_to_float(t, back) == 0 && !memcmp(back, w, sizeof w),
+		   "tensor read from the mapping");
+		is_str(vb_st_meta(st, "classes"), v[1], "metadata read from the mapping");
+		vb_st_drop_data(st);
+		ok(!st->buf && !st->mapped && !vb_st_find(st, "w")->data, "tensor bytes dropped");
+		is_str(vb_st_meta(st, "classes"), v[1], "metadata kept after the drop");
+	}
+	vb_st_free(st);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "cat %s", path);
+	FILE *pf = popen(cmd, "r");
+	char dev[64];
+	snprintf(dev, sizeof dev, "/dev/fd/%d", pf ? fileno(pf) : -1);
+	st = pf ? vb_st_load(dev) : NULL;
+	ok(st && !st->mapped && st->len == len && vb_st_find(st, "n"), "a pipe is read whole");
+	vb_st_free(st);
+	if (pf)
+		pclose(pf);
+	ok(truncate(path, len - 3) == 0 && !(st = vb_st_load(path)) &&
+	   strstr(vb_err_msg(), path) != NULL,
+	   "truncated file: %s", vb_err_msg());
+	ok(truncate(path, 0) == 0 && !(st = vb_st_load(path)) && strstr(vb_err_msg(), "only 0 bytes"),
+	   "empty file: %s", vb_err_msg());
+	unlink(path);
+	ok(!(st = vb_st_load("/tmp")) && strstr(vb_err_msg(), "is a directory"),
+	   "directory: %s", vb_err_msg());
 	free(buf);
 	f = fopen("/dev/full", "w");
 	if (f) {
