@@ -7,8 +7,25 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
+
+/* ---- large arrays ------------------------------------------------------ */
+
+void *vb_alloc_big(size_t bytes, int zero)
+{
+	enum { HUGE = 2 << 20 };
+	void *p = NULL;
+	if (bytes < HUGE)
+		return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+	if (posix_memalign(&p, HUGE, bytes) != 0)
+		return NULL;
+	madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure is harmless */
+	if (zero)
+		memset(p, 0, bytes);
+	return p;
+}
 
 /* ---- thread pool ------------------------------------------------------- */
 
@@ -178,7 +195,7 @@ struct vb_param *vb_param_new(const char *layer, const char *what, int ndim,
 	}
 	p->buffer = buffer;
 	p->decay = decay;
-	p->w = calloc(p->n, sizeof *p->w);
+	p->w = vb_alloc_big(sizeof *p->w * p->n, 1);
 	if (!p->w)
 		goto oom;
 	if (!buffer && !(p->g = calloc(p->n, sizeof *p->g)))
@@ -349,7 +366,7 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 	if (!net->act)
 		return vb_err_set("out of memory");
 	long gmax = shape_size(net->in);
-	net->act[0] = malloc(sizeof(float) * maxbatch * shape_size(net->in));
+	net->act[0] = vb_alloc_big(sizeof(float) * maxbatch * shape_size(net->in), 0);
 	if (!net->act[0])
 		goto oom;
 	size_t scratch = 0;
@@ -360,7 +377,7 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 			gmax = sz;
 		if (l->ops->inplace)
 			net->act[i + 1] = net->act[i];
-		else if (!(net->act[i + 1] = malloc(sizeof(float) * maxbatch * sz)))
+		else if (!(net->act[i + 1] = vb_alloc_big(sizeof(float) * maxbatch * sz, 0)))
 			goto oom;
 		if (l->ops->scratch) {
 			size_t s = l->ops->scratch(l);
@@ -368,15 +385,15 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 				scratch = s;
 		}
 	}
-	if (!(net->gbuf[0] = malloc(sizeof(float) * maxbatch * gmax)) ||
-	    !(net->gbuf[1] = malloc(sizeof(float) * maxbatch * gmax)))
+	if (!(net->gbuf[0] = vb_alloc_big(sizeof(float) * maxbatch * gmax, 0)) ||
+	    !(net->gbuf[1] = vb_alloc_big(sizeof(float) * maxbatch * gmax, 0)))
 		goto oom;
 	net->scratch_size = scratch;
 	net->tscratch = calloc(nthreads, sizeof *net->tscratch);
 	if (!net->tscratch)
 		goto oom;
 	for (int t = 0; t < nthreads; t++)
-		if (scratch && !(net->tscratch[t] = malloc(scratch)))
+		if (scratch && !(net->tscratch[t] = vb_alloc_big(scratch, 0)))
 			goto oom;
 	for (int i = 0; i < net->nparams; i++) {
 		struct vb_param *p = net->params[i];

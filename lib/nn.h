@@ -36,6 +36,14 @@ void vb_pool_free(struct vb_pool *p);
 void vb_pool_run(struct vb_pool *p, long n, vb_par_fn fn, void *ctx);
 int vb_pool_size(const struct vb_pool *p);
 
+/* ---- large arrays (nn.c) ----------------------------------------------- */
+
+/* malloc (zero: calloc) that puts arrays of 2 MiB and more on transparent
+ * huge pages where the system allows it, so that filling a 10 MB weight
+ * matrix costs a few page faults instead of thousands.  Release with free().
+ * NULL when out of memory. */
+void *vb_alloc_big(size_t bytes, int zero);
+
 /* ---- parameters -------------------------------------------------------- */
 
 struct vb_param {

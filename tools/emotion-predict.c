@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -773,6 +774,12 @@ int main(int argc, char **argv)
 	int status = VB_EXIT_OK;
 	double t_start;
 
+	/* Every frame allocates the same large buffers (decoded image, integral
+	 * images) and frees them.  Kept in the heap rather than handed back to
+	 * the kernel, the next frame reuses them instead of page-faulting them
+	 * in again, which costs about a fifth of the detection time. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	vb_cli_init(argc, argv);
 	parse_cmdline(argc, argv, &cl);
 	c.cl = &cl;
