@@ -95,6 +95,18 @@ ok "same seed, same model bit for bit" tensors_equal "$T/d1.safetensors" "$T/d2.
 train --epochs 2 --seed 7 --no-run-dir -o "$T/d3.safetensors" "$T/train.npy"
 not_ok "another seed, another model" tensors_equal "$T/d1.safetensors" "$T/d3.safetensors"
 
+# --clean-epochs N: the last N epochs see the faces without augmentation
+train --epochs 2 --no-augment --no-run-dir -o "$T/c0.safetensors" "$T/train.npy"
+train --epochs 2 --clean-epochs 2 --no-run-dir -o "$T/c2.safetensors" "$T/train.npy"
+ok "--clean-epochs 2 of 2 == --no-augment, bit for bit" tensors_equal "$T/c0.safetensors" "$T/c2.safetensors"
+train --epochs 2 --run-dir "$T/ra" -o "$T/ca.safetensors" "$T/train.npy"
+train --epochs 2 --clean-epochs 1 --run-dir "$T/rc" -o "$T/c1.safetensors" "$T/train.npy"
+is "$(sed -n 2p "$T/rc/epochs.csv" | cut -d, -f2,3)" "$(sed -n 2p "$T/ra/epochs.csv" | cut -d, -f2,3)" \
+	"--clean-epochs 1 of 2: the first epoch is augmented as usual"
+not_ok "--clean-epochs 1 of 2: the second is not" tensors_equal "$T/ca.safetensors" "$T/c1.safetensors"
+not_ok "--clean-epochs 1 of 2 differs from --no-augment" tensors_equal "$T/c0.safetensors" "$T/c1.safetensors"
+like "$(cat "$T/rc/params.yaml")" "clean_epochs: 1" "params.yaml records --clean-epochs"
+
 # checkpoint + resume == one uninterrupted run
 train --epochs 3 --val "$T/val.npy" --patience 0 --no-run-dir -o "$T/r3.safetensors" "$T/train.npy"
 train --epochs 2 --val "$T/val.npy" --patience 0 --no-run-dir --checkpoint "$T/ck" -o "$T/r.safetensors" "$T/train.npy"

@@ -55,6 +55,8 @@ usage "--evaluate without -m" "needs -m" --evaluate "$T/ok.npy"
 usage "unknown optimizer" "unknown --optimizer" --optimizer rmsprop -o "$T/x" "$T/ok.npy"
 usage "two inputs" "one input file" -o "$T/x" "$T/ok.npy" "$T/ok.npy"
 usage "--init with --arch" "drop --arch" --init "$T/x" --arch "$A" -o "$T/x" "$T/ok.npy"
+usage "--clean-epochs with --no-augment" "drop --no-augment" --clean-epochs 2 --no-augment -o "$T/x" "$T/ok.npy"
+usage "--clean-epochs -1" "--clean-epochs" --clean-epochs -1 -o "$T/x" "$T/ok.npy"
 usage "--classes with one name" "--classes 'angry' names a single class" --classes angry -o "$T/x" "$T/ok.npy"
 
 # --classes all: the 7 FER2013 names, as fer-prep's option

@@ -45,6 +45,7 @@ struct cmdline {
 	const char *classes;
 	const char *class_weights;
 	int epochs, batch, patience, augment, resume, evaluate, yaml, no_run_dir, warmup;
+	int clean_epochs;        /* the last ones without augmentation */
 	double lr, min_lr, weight_decay, smoothing, momentum;
 	enum vb_optim_kind optimizer;
 	enum sched schedule;
@@ -55,7 +56,7 @@ enum {
 	OPT_VAL = 0x100, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_PATIENCE, OPT_CHECKPOINT,
 	OPT_RESUME, OPT_INIT, OPT_NO_AUGMENT, OPT_RUN_DIR, OPT_NO_RUN_DIR, OPT_EVALUATE, OPT_YAML,
 	OPT_CLASSES, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_WD, OPT_SCHEDULE, OPT_MIN_LR, OPT_SMOOTH,
-	OPT_CW, OPT_WARMUP,
+	OPT_CW, OPT_WARMUP, OPT_CLEAN,
 };
 
 static const struct argp_option options[] = {
@@ -81,6 +82,8 @@ static const struct argp_option options[] = {
 	 "(default: none)", 1},
 	{"no-augment", OPT_NO_AUGMENT, 0, 0, "No augmentation (default: random flips, shifts, "
 	 "rotations, scaling, brightness and contrast)", 1},
+	{"clean-epochs", OPT_CLEAN, "N", 0, "Train the last N epochs on the faces as they are, "
+	 "without augmentation (default: 0)", 1},
 	{"classes", OPT_CLASSES, "NAMES", 0, "Comma-separated class names, or 'all' for the 7 "
 	 "FER2013 names as fer-prep (default: angry,happy,sad,neutral for 4 classes, the 7 "
 	 "FER2013 names for 7)", 1},
@@ -152,6 +155,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 	case OPT_PATIENCE: c->patience = (int)vb_arg_long(st, "--patience", arg, 0, 100000); break;
 	case OPT_CW: c->class_weights = arg; break;
 	case OPT_NO_AUGMENT: c->augment = 0; break;
+	case OPT_CLEAN: c->clean_epochs = (int)vb_arg_long(st, "--clean-epochs", arg, 0, 100000); break;
 	case OPT_CLASSES:
 		c->classes = strcmp(arg, "all") ? arg : fer7_names;
 		if (count_list(c->classes) < 2)
@@ -188,6 +192,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 				argp_error(st, "--init takes the architecture from the model; drop --arch");
 			if (c->no_run_dir && c->run_dir)
 				argp_error(st, "--run-dir and --no-run-dir exclude each other");
+			if (c->clean_epochs && !c->augment)
+				argp_error(st, "--clean-epochs goes with augmentation; drop --no-augment");
 		}
 		break;
 	default:
@@ -971,9 +977,9 @@ static int train(const struct cmdline *c)
 		vb_yaml_write_double(f, c->weight_decay);
 		fprintf(f, "\nlabel_smoothing: ");
 		vb_yaml_write_double(f, c->smoothing);
-		fprintf(f, "\npatience: %d\naugment: %s\nseed: %llu\nthreads: %d\n", c->patience,
-		        c->augment ? "true" : "false", (unsigned long long)vb_opt.seed,
-		        vb_opt.threads);
+		fprintf(f, "\npatience: %d\naugment: %s\nclean_epochs: %d\nseed: %llu\nthreads: %d\n",
+		        c->patience, c->augment ? "true" : "false", c->clean_epochs,
+		        (unsigned long long)vb_opt.seed, vb_opt.threads);
 		if (ferror(f) | fclose(f))
 			vb_fatal(VB_EXIT_DATA, "'%s': write error", pp);
 		free(pp);
@@ -1026,6 +1032,7 @@ static int train(const struct cmdline *c)
 		if (c->schedule == SCHED_COSINE)
 			s.lr = vb_cosine_lr(c->lr, c->min_lr, e, c->epochs, c->warmup);
 		o.lr = s.lr;
+		int augment = c->augment && e < c->epochs - c->clean_epochs;
 		double t0 = now();
 		struct vb_rng r;
 		vb_rng_seed(&r, vb_opt.seed + 1000003ull * (e + 1));
@@ -1040,8 +1047,7 @@ static int train(const struct cmdline *c)
 		for (long b = 0; b < nbatches; b++) {
 			long b0 = b * batch;
 			int n = (int)(tr.n - b0 < batch ? tr.n - b0 : batch);
-			struct job_in j = {net, &tr, perm, b0, c->augment, &aug, vb_opt.seed,
-			                   (uint64_t)e};
+			struct job_in j = {net, &tr, perm, b0, augment, &aug, vb_opt.seed, (uint64_t)e};
 			vb_pool_run(net->pool, n, fill_input, &j);
 			for (int i = 0; i < n; i++) {
 				long idx = perm[b0 + i];
