@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "err.h"
 #include "image.h"
+#include "recommend.h"
 #include "tensor.h"
 
 #include <ctype.h>
@@ -30,7 +31,6 @@
 #define NPIX (SIDE * SIDE)
 #define MAXCLASSES 256
 
-static const char *const fer_names[7] = { "angry", "disgust", "fear", "happy", "sad", "surprise", "neutral" };
 static const char *const split_names[3] = { "Training", "PublicTest", "PrivateTest" };
 
 struct cmdline {
@@ -77,8 +77,8 @@ static int set_classes(struct cmdline *cl, const char *arg, struct argp_state *s
 
 	cl->nclasses = 0;
 	if (!strcasecmp(arg, "all")) {
-		for (i = 0; i < 7; i++)
-			cl->classes[cl->nclasses++] = (char *)fer_names[i];
+		for (i = 0; i < VB_NEMO; i++)
+			cl->classes[cl->nclasses++] = (char *)vb_emo_name(i);
 		return 0;
 	}
 	copy = strdup(arg);
@@ -239,8 +239,8 @@ static int class_of(const struct cmdline *cl, const char *name)
 
 static int fer_code(const char *name)
 {
-	for (int i = 0; i < 7; i++)
-		if (!strcasecmp(fer_names[i], name))
+	for (int i = 0; i < VB_NEMO; i++)
+		if (!strcasecmp(vb_emo_name(i), name))
 			return i;
 	return -1;
 }
@@ -356,7 +356,7 @@ static void read_csv(const struct cmdline *cl, FILE *in, const char *name, struc
 		/* emotion: a FER code 0..6 or a class name */
 		if (e[0] >= '0' && e[0] <= '6' && !e[1]) {
 			code = e[0] - '0';
-			cls = class_of(cl, fer_names[code]);
+			cls = class_of(cl, vb_emo_name(code));
 		} else {
 			cls = class_of(cl, e);
 			code = fer_code(e);
