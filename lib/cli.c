@@ -174,14 +174,33 @@ FILE *vb_open_out(const char *path)
 	return f;
 }
 
+/* stdout's first write error (its errno), and whether it was reported */
+static int out_errno, out_reported;
+
+int vb_flush_stdout(void)
+{
+	if (fflush(stdout) == 0)
+		return 0;
+	if (!out_errno)
+		out_errno = errno ? errno : EIO;
+	errno = out_errno;
+	return -1;
+}
+
 int vb_close(FILE *f, const char *path)
 {
 	int bad;
 
 	if (!f || f == stdin)
 		return 0;
-	if (f == stdout)
-		return fflush(f) ? (vb_warn("write error: %s", strerror(errno)), -1) : 0;
+	if (f == stdout) {
+		if (vb_flush_stdout() == 0)
+			return 0;
+		if (!out_reported)
+			vb_warn("write error: %s", strerror(out_errno));
+		out_reported = 1;
+		return -1;
+	}
 	bad = ferror(f);
 	if (fclose(f) || bad) {
 		vb_warn("write error on '%s': %s", path ? path : "?", bad ? "I/O error" : strerror(errno));
@@ -194,11 +213,15 @@ int vb_close_stdout(int status)
 {
 	int bad = ferror(stdout);
 
-	if (fclose(stdout) || bad) {
-		vb_warn("write error%s%s", bad ? "" : ": ", bad ? "" : strerror(errno));
-		return VB_EXIT_DATA;
-	}
-	return status;
+	errno = 0;
+	if (fclose(stdout) == 0 && !bad)
+		return status;
+	if (!out_errno)
+		out_errno = errno ? errno : EIO;
+	if (!out_reported)
+		vb_warn("write error: %s", strerror(out_errno));
+	out_reported = 1;
+	return VB_EXIT_DATA;
 }
 
 const char *vb_data_path(const char *rel)

@@ -65,9 +65,14 @@ FILE *vb_open_out(const char *path);
  * vb_close_stdout().  Returns 0, or prints "write error" and returns -1. */
 int vb_close(FILE *f, const char *path);
 
-/* At the end of main(): flush and close stdout, reporting "write error" (a
- * full disk, a closed pipe) and returning VB_EXIT_DATA if it fails; returns
- * `status` otherwise.  Usage: return vb_close_stdout(status); */
+/* fflush(stdout), remembering the reason of the first failure for the
+ * message of vb_close_stdout().  0 or -1 (errno set). */
+int vb_flush_stdout(void);
+
+/* At the end of main(): flush and close stdout, reporting "write error:
+ * reason" (a full disk, a closed pipe) once, unless vb_close() already
+ * did, and returning VB_EXIT_DATA if it fails; returns `status` otherwise.
+ * Usage: return vb_close_stdout(status); */
 int vb_close_stdout(int status);
 
 /* True when progress should be drawn: stderr is a terminal and not -q, or -v. */

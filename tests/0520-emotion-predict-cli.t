@@ -138,10 +138,10 @@ is "$RC" 2 "--detect-only on crops: exit 2"
 run $EP "$T/a.pgm"
 $EP "$T/many.npy" 2> "$T/pipe.err" | head -c1 > /dev/null
 is "${PIPESTATUS[0]}" 2 "closed stdout: exit 2"
-is "$(cat "$T/pipe.err")" "emotion-predict: write error" "closed stdout: one message"
+is "$(cat "$T/pipe.err")" "emotion-predict: write error: Broken pipe" "closed stdout: one message, with the reason"
 $EP "$T/a.pgm" > /dev/full 2> "$T/full.err"
 is "$?" 2 "/dev/full: exit 2"
-like "$(cat "$T/full.err")" "write error" "/dev/full: write error"
+is "$(cat "$T/full.err")" "emotion-predict: write error: No space left on device" "/dev/full: one message, with the reason"
 
 # --- detection only, -v ---------------------------------------------------
 run emotion-predict --detect-only --cascade "$CASC" -m /nonexistent "$T/a.pgm"

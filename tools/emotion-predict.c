@@ -455,7 +455,7 @@ static int process_frame(struct ctx *c, struct vb_image *img)
 		write_row(c, frame, 0, NULL, NULL);
 	for (int i = 0; i < n; i++)
 		write_row(c, frame, i, &faces[i].box, probs + (size_t)i * c->ncls);
-	if (fflush(stdout) == EOF) {
+	if (vb_flush_stdout() < 0) {
 		vb_err_sys("write error");
 		goto out;
 	}
@@ -602,7 +602,7 @@ static int process_crops(struct ctx *c, FILE *f, const char *name)
 			c->faces += k;
 			c->npending = done + k;
 			done += k;
-			if (fflush(stdout) == EOF) {
+			if (vb_flush_stdout() < 0) {
 				vb_err_sys("write error");
 				err = 1;
 			} else if (err == 2) {

@@ -345,7 +345,7 @@ static int playlist(const struct cmdline *c, const struct vb_catalog *cat,
 		if (shown)
 			shown[it[i].song] = 1;
 	}
-	if (fflush(stdout))
+	if (vb_flush_stdout() < 0)
 		vb_fatal(VB_EXIT_DATA, "write error: %s", strerror(errno));
 	return got;
 }
