@@ -1,6 +1,7 @@
 /* test-nn.c - numerical gradient checks of every layer and the loss, and
  * determinism of training across runs. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,6 +303,29 @@ static void arch_errors(void)
 	}
 }
 
+/* vb_alloc_big: small arrays from malloc, large ones 2 MiB aligned; zeroed
+ * when asked; all released by free(). */
+static void big_arrays(void)
+{
+	size_t sizes[] = {1, 4096, (2 << 20) - 4, 2 << 20, (5 << 20) + 12};
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		size_t n = sizes[i];
+		unsigned char *p = vb_alloc_big(n, 1);
+		size_t nz = 0;
+		for (size_t j = 0; p && j < n; j++)
+			nz += p[j] != 0;
+		ok(p && nz == 0, "vb_alloc_big(%zu, zero): %zu nonzero bytes", n, nz);
+		if (n >= (2u << 20))
+			ok(((uintptr_t)p & ((2u << 20) - 1)) == 0, "vb_alloc_big(%zu): 2 MiB aligned", n);
+		if (p)
+			memset(p, 0xab, n);
+		free(p);
+		float *q = vb_alloc_big(n, 0);
+		ok(q != NULL, "vb_alloc_big(%zu, no zero)", n);
+		free(q);
+	}
+}
+
 int main(void)
 {
 	gradcheck("conv 3x3 same", HEAD(2, 7, 7)
@@ -361,6 +385,7 @@ int main(void)
 	          "  - {type: batchnorm, name: b2}\n  - {type: dense, name: f2, units: classes}\n",
 	          3, 4, 2);
 	loss_checks();
+	big_arrays();
 	determinism(1);
 	determinism(2);
 	arch_errors();
