@@ -25,6 +25,7 @@ struct vb_tracker *vb_tracker_new(const struct vb_haar *c, const struct vb_haar_
 	t->c = c;
 	t->p = *p;
 	t->redetect = redetect < 1 ? 1 : redetect;
+	t->since = t->redetect - 1;   /* the first frame is searched whole */
 	return t;
 }
 
@@ -40,7 +41,7 @@ void vb_tracker_free(struct vb_tracker *t)
 void vb_tracker_reset(struct vb_tracker *t)
 {
 	t->n = 0;
-	t->since = 0;
+	t->since = t->redetect - 1;
 }
 
 static int reserve(struct vb_tracker *t, int n)
@@ -121,7 +122,14 @@ int vb_tracker_next(struct vb_tracker *t, const uint8_t *px, int w, int h, ptrdi
 {
 	int lost = 0;
 
-	*full = t->n == 0 || t->since + 1 >= t->redetect;
+	*full = t->since + 1 >= t->redetect;
+	if (!*full && t->n == 0) {
+		/* nobody in view: a new face waits for the next whole search,
+		 * as one entering beside followed faces does */
+		t->since++;
+		*faces = t->f;
+		return 0;
+	}
 	if (!*full) {
 		for (int i = 0; i < t->n; i++) {
 			struct vb_rect nb;

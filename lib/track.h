@@ -3,8 +3,10 @@
  * A tracker keeps the faces of the previous frame.  On most frames it
  * searches only near them (a window around each, at sizes near its own),
  * which is much cheaper than a search of the whole frame; every
- * `redetect` frames, or when a face is not found again, it searches the
- * whole frame.  Faces keep an identity while they overlap from one frame
+ * `redetect` frames, or at once when a face is not found again, it searches
+ * the whole frame.  With no face in view only those periodic searches run,
+ * so a face that appears is found within `redetect` frames, as one that
+ * enters beside followed faces is.  Faces keep an identity while they overlap from one frame
  * to the next, so per-face state (such as smoothed probabilities) can
  * follow them.
  */

@@ -91,6 +91,28 @@ print(min(iou(box(r), first[r['face']]) for r in rows) >= 0.5)
 EOF
 is "$(cat "$T/tr")" True "followed boxes stay on the faces (IoU >= 0.5 with frame 0's)"
 
+# --- tracking: nobody in view, then the two faces ------------------------------
+# 3 gray frames then 7 of the faces, --redetect 4: whole searches at frames 0,
+# 4 and 8; frames 1-3 are not searched, so the faces, there from frame 3 on,
+# are found in frame 4 and followed after that
+$PYTHON - "$IMG" "$T/empty.ppm" <<'EOF'
+import sys
+from PIL import Image
+a = Image.open(sys.argv[1]).convert('RGB')
+with open(sys.argv[2], 'wb') as f:
+    for i in range(10):
+        im = a if i >= 3 else Image.new('RGB', a.size, (128, 128, 128))
+        f.write(b'P6\n%d %d\n255\n' % im.size + im.tobytes())
+EOF
+run $EP --redetect 4 -v "$T/empty.ppm"
+is "$RC" 0 "an empty room, then faces: exit 0"
+is "$(tail -n +2 "$OUT" | awk -F, '$2 == "" { print $1 }' | tr '\n' ' ')" "0 1 2 3 " \
+	"frames 0-3 have no face (3: not searched yet)"
+is "$(tail -n +2 "$OUT" | awk -F, '$2 != "" { n[$1]++ } END { for (f = 4; f < 10; f++) printf "%d ", n[f] }')" \
+	"2 2 2 2 2 2 " "the faces are found at the next whole search (frame 4) and followed"
+is "$(grep -c 'none in view' "$ERR")" 3 "frames 1-3: no search while nobody is in view"
+is "$(grep -c 'near last faces' "$ERR")" 4 "frames 5-7 and 9: near the faces only"
+
 # --- FER2013 PrivateTest crops: the same confusion matrix as emotion-train -----
 if [ -d "$DATA/fer2013/test" ] && [ -x "$VB_BIN/fer-prep" ]; then
 	fer-prep --split PrivateTest "$DATA/fer2013" > "$T/priv.npy"

@@ -460,7 +460,9 @@ static int process_frame(struct ctx *c, struct vb_image *img)
 		goto out;
 	}
 	vb_info("frame %ld: %d face%s, detection %.2f ms%s, classification %.2f ms", frame, n,
-	        n == 1 ? "" : "s", (t1 - t0) * 1e3, full ? "" : " (near last faces)", (t2 - t1) * 1e3);
+	        n == 1 ? "" : "s", (t1 - t0) * 1e3,
+	        full ? "" : n ? " (near last faces)" : " (none in view; whole frame searched every "
+	        "--redetect frames)", (t2 - t1) * 1e3);
 	if (c->cl->annotate) {
 		vb_image_free(c->last);
 		c->last = img;
