@@ -32,6 +32,7 @@ void vb_st_free(struct vb_st *st)
 {
 	if (!st)
 		return;
+	vb_st_drop_data(st);
 	for (size_t i = 0; i < st->n; i++)
 		free(st->t[i].name);
 	for (size_t i = 0; i < st->nmeta; i++) {
@@ -41,7 +42,6 @@ void vb_st_free(struct vb_st *st)
 	free(st->t);
 	free(st->key);
 	free(st->val);
-	vb_st_drop_data(st);
 	free(st);
 }
 
