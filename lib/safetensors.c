@@ -17,7 +17,8 @@
 #endif
 
 #define MAX_HEADER (100u << 20)
-#define MAX_FILE ((size_t)4 << 30)
+#define MAX_FILE ((size_t)4 << 30)     /* mapped */
+#define MAX_READ ((size_t)2 << 30)     /* read from a pipe into memory */
 
 static const struct {
 	const char *name;
@@ -263,7 +264,7 @@ static unsigned char *read_all(int fd, size_t *len)
 			break;
 		n += (size_t)r;
 		if (n == cap) {
-			if (cap >= MAX_FILE) {
+			if (cap >= MAX_READ) {
 				free(buf);
 				vb_err_set("file too large");
 				return NULL;
