@@ -122,14 +122,9 @@ int vb_tracker_next(struct vb_tracker *t, const uint8_t *px, int w, int h, ptrdi
 {
 	int lost = 0;
 
+	/* with nobody in view too: a face that appears waits for the next
+	 * whole search, as one entering beside followed faces does */
 	*full = t->since + 1 >= t->redetect;
-	if (!*full && t->n == 0) {
-		/* nobody in view: a new face waits for the next whole search,
-		 * as one entering beside followed faces does */
-		t->since++;
-		*faces = t->f;
-		return 0;
-	}
 	if (!*full) {
 		for (int i = 0; i < t->n; i++) {
 			struct vb_rect nb;
