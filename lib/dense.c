@@ -10,9 +10,9 @@
 
 struct dense {
 	int in, out, bias;
-	int frozen;
-	float *fw, *fb; /* frozen: weights and bias with a batch norm folded in
-	                 * (fw is NULL without one: the weights as they are) */
+	float *fw, *fb; /* frozen (fb set): weights and bias with a batch norm
+	                 * folded in (fw is NULL without one: the weights as
+	                 * they are) */
 };
 
 static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
@@ -20,7 +20,7 @@ static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x
 {
 	struct dense *d = l->st;
 	vb_blas_threads(net->nthreads);
-	if (d->frozen && !train) {
+	if (d->fb && !train) {
 		const float *w = d->fw ? d->fw : l->param[0]->w;
 		/* frozen: a matrix-vector product per sample streams W once and
 		 * gives each sample the same sums whatever the batch size */
@@ -89,7 +89,6 @@ int vb_dense_freeze(struct vb_layer *l, const struct vb_layer *bn)
 		return vb_err_set("out of memory");
 	vb_bn_fold(bn, d->out, d->in, l->param[0]->w, d->bias ? l->param[1]->w : NULL, d->fw,
 	           d->fb);
-	d->frozen = 1;
 	return 0;
 }
 
