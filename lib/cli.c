@@ -177,12 +177,25 @@ FILE *vb_open_out(const char *path)
 /* stdout's first write error (its errno), and whether it was reported */
 static int out_errno, out_reported;
 
+/* Keep errno as the reason of stdout's failure, unless one is kept. */
+static void keep_out_errno(void)
+{
+	if (!out_errno)
+		out_errno = errno ? errno : EIO;
+}
+
+static void report_out_error(void)
+{
+	if (!out_reported)
+		vb_warn("write error: %s", strerror(out_errno));
+	out_reported = 1;
+}
+
 int vb_flush_stdout(void)
 {
 	if (fflush(stdout) == 0)
 		return 0;
-	if (!out_errno)
-		out_errno = errno ? errno : EIO;
+	keep_out_errno();
 	errno = out_errno;
 	return -1;
 }
@@ -196,9 +209,7 @@ int vb_close(FILE *f, const char *path)
 	if (f == stdout) {
 		if (vb_flush_stdout() == 0)
 			return 0;
-		if (!out_reported)
-			vb_warn("write error: %s", strerror(out_errno));
-		out_reported = 1;
+		report_out_error();
 		return -1;
 	}
 	bad = ferror(f);
@@ -216,11 +227,8 @@ int vb_close_stdout(int status)
 	errno = 0;
 	if (fclose(stdout) == 0 && !bad)
 		return status;
-	if (!out_errno)
-		out_errno = errno ? errno : EIO;
-	if (!out_reported)
-		vb_warn("write error: %s", strerror(out_errno));
-	out_reported = 1;
+	keep_out_errno();
+	report_out_error();
 	return VB_EXIT_DATA;
 }
 

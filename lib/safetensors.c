@@ -46,12 +46,18 @@ void vb_st_free(struct vb_st *st)
 	free(st);
 }
 
+/* A file's bytes: mapped, or in memory from malloc. */
+static void release(unsigned char *buf, size_t len, int mapped)
+{
+	if (mapped)
+		munmap(buf, len);
+	else
+		free(buf);
+}
+
 void vb_st_drop_data(struct vb_st *st)
 {
-	if (st->mapped)
-		munmap(st->buf, st->len);
-	else
-		free(st->buf);
+	release(st->buf, st->len, st->mapped);
 	st->buf = NULL;
 	st->mapped = 0;
 	for (size_t i = 0; i < st->n; i++)
@@ -150,10 +156,7 @@ static struct vb_st *parse_owned(unsigned char *buf, size_t len, int mapped)
 	struct vb_st *st = calloc(1, sizeof *st);
 	json_t *root = NULL;
 	if (!st) {
-		if (mapped)
-			munmap(buf, len);
-		else
-			free(buf);
+		release(buf, len, mapped);
 		vb_err_set("out of memory");
 		return NULL;
 	}
@@ -297,11 +300,10 @@ struct vb_st *vb_st_load(const char *path)
 		/* mapped and populated at once: no copy, and no page faults
 		 * one page at a time while the tensors are read */
 		size_t len = (size_t)sb.st_size;
-		void *m = (uint64_t)sb.st_size > MAX_FILE ? MAP_FAILED :
-		          mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (m == MAP_FAILED && (uint64_t)sb.st_size > MAX_FILE)
+		void *m;
+		if ((uint64_t)sb.st_size > MAX_FILE)
 			vb_err_set("'%s': file too large", path);
-		else if (m == MAP_FAILED)
+		else if ((m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED)
 			vb_err_sys("cannot map '%s'", path);
 		else if (!(st = parse_owned(m, len, 1)))
 			vb_err_prefix("'%s'", path);
