@@ -778,8 +778,8 @@ int main(int argc, char **argv)
 
 	/* Every frame allocates the same large buffers (decoded image, integral
 	 * images) and frees them.  Kept in the heap rather than handed back to
-	 * the kernel, the next frame reuses them instead of page-faulting them
-	 * in again, which costs about a fifth of the detection time. */
+	 * the kernel, the next frame reuses them instead of mapping fresh
+	 * memory: 2-3% less CPU on a 640x480 stream. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	vb_cli_init(argc, argv);
