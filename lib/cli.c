@@ -1,6 +1,7 @@
 /* cli.c - common options, messages and exit handling for main(). */
 #include "cli.h"
 #include "err.h"
+#include "nn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -83,6 +84,7 @@ void vb_cli_init(int argc, char **argv)
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	vb_opt.threads = n > 0 ? (int)n : 1;
 	signal(SIGPIPE, SIG_IGN);
+	vb_blas_idle();
 }
 
 static void vmsg(const char *fmt, va_list ap)

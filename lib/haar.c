@@ -1182,22 +1182,17 @@ struct search {
 	struct scan sc;               /* plain evaluator */
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
 	struct rvec *per_scale;       /* hits of each scale */
-	int nthreads;
+	int next;                     /* the next scale to search (atomic) */
 	int err;                      /* a worker failed; message in errmsg */
 	char errmsg[VB_ERR_MAX];
 };
 
-struct worker {
-	struct search *s;
-	int id;
-};
-
-/* Search the scales assigned to one worker (those with si % nthreads ==
- * id, largest images first in turn) with its own buffers. */
+/* Search scales with the worker's own buffers, taking the next one not yet
+ * taken until none is left: largest images (most windows) first, so the
+ * workers finish close together. */
 static void *search_worker(void *arg)
 {
-	struct worker *wk = arg;
-	struct search *s = wk->s;
+	struct search *s = arg;
 	const struct vb_haar *c = s->c;
 	int w = s->w, h = s->h, S = s->S;
 	size_t cells = (size_t)S * (h + 2) + 64;
@@ -1213,7 +1208,7 @@ static void *search_worker(void *arg)
 		vb_err_set("out of memory");
 		goto fail;
 	}
-	for (int si = wk->id; si < s->ns; si += s->nthreads) {
+	for (int si; (si = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED)) < s->ns;) {
 		struct rvec *out = &s->per_scale[si];
 		float sc = s->scales[si];
 		int sw = (int)lrintf((float)w / sc), sh = (int)lrintf((float)h / sc);
@@ -1329,39 +1324,23 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 		rect_ofs(s.sc.nofs, 1, 1, c->winw - 2, c->winh - 2, S);
 	}
 
-	/* threads over scales: worth it only for a large enough image */
+	/* threads over scales: worth it only for a large enough image; if
+	 * some cannot be started, those that were (and this one) share the
+	 * scales all the same */
 	int nt = p->threads > 1 ? p->threads : 1;
 	if (nt > ns)
 		nt = ns;
+	if (nt > 64)
+		nt = 64;
 	if ((int64_t)w * h < 160 * 120)
 		nt = 1;
-	s.nthreads = nt;
-	struct worker wk[64];
 	pthread_t tid[64];
-	int started = 0;
-	if (nt > 64)
-		nt = s.nthreads = 64;
-	for (int t = 0; t < nt; t++)
-		wk[t] = (struct worker){ &s, t };
-	for (int t = 1; t < nt; t++) {
-		if (pthread_create(&tid[t], NULL, search_worker, &wk[t]) != 0)
-			break;
-		started = t;
-	}
-	if (started < nt - 1) {
-		/* could not start them all: run the rest here */
-		for (int t = 1; t <= started; t++)
-			pthread_join(tid[t], NULL);
-		s.nthreads = 1;
-		for (int si = 0; si < ns; si++)
-			s.per_scale[si].n = 0;
-		wk[0].id = 0;
-		search_worker(&wk[0]);
-	} else {
-		search_worker(&wk[0]);
-		for (int t = 1; t < nt; t++)
-			pthread_join(tid[t], NULL);
-	}
+	int started = 1;
+	while (started < nt && pthread_create(&tid[started], NULL, search_worker, &s) == 0)
+		started++;
+	search_worker(&s);
+	for (int t = 1; t < started; t++)
+		pthread_join(tid[t], NULL);
 	if (s.err) {
 		vb_err_set("%s", s.errmsg);
 		goto done;

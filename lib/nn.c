@@ -169,11 +169,26 @@ void vb_pool_run(struct vb_pool *p, long n, vb_par_fn fn, void *ctx)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* OpenBLAS (the pthreads build) starts its worker threads when it is
+ * loaded, and they spin on the CPU for about 0.1 s before they sleep: CPU
+ * time a short run pays for nothing.  Stopping them is what OpenBLAS itself
+ * does before a fork; the next multi-threaded call starts them again.  The
+ * weak reference leaves other OpenBLAS builds alone. */
+int blas_thread_shutdown_(void) __attribute__((weak));
+
+void vb_blas_idle(void)
+{
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
+}
+
 void vb_blas_threads(int n)
 {
 	static int cur = -1;
 	if (n != cur) {
 		openblas_set_num_threads(n);
+		if (n == 1)   /* setting the count starts the threads again */
+			vb_blas_idle();
 		cur = n;
 	}
 }

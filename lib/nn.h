@@ -233,6 +233,8 @@ int vb_net_freeze(struct vb_net *net);
 
 /* Set OpenBLAS to its own thread count (used in dense layers). */
 void vb_blas_threads(int n);
+/* Stop OpenBLAS's idle threads from spinning (they come back when needed). */
+void vb_blas_idle(void);
 
 /* ---- architectures (arch.c) -------------------------------------------- */
 

@@ -9,6 +9,8 @@
 #include "nn.h"
 #include "tap.h"
 
+#include <cblas.h>
+
 static struct vb_net *build(const char *yaml, int classes)
 {
 	struct vb_net *net = vb_arch_build(yaml, strlen(yaml), classes);
@@ -326,8 +328,40 @@ static void big_arrays(void)
 	}
 }
 
+/* OpenBLAS after its idle threads were stopped: threads on demand, and
+ * back to one. */
+static void blas_after_idle(void)
+{
+	enum { N = 256 };
+	float *a = malloc(sizeof(float) * N * N * 4), *b = a + N * N, *c1 = b + N * N, *c2 = c1 + N * N;
+	double worst = 0;
+
+	for (int i = 0; i < N * N; i++) {
+		a[i] = (float)((i * 7) % 13 - 6) / 8;
+		b[i] = (float)((i * 5) % 11 - 5) / 4;
+	}
+	vb_blas_idle();
+	vb_blas_threads(2);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, a, N, b, N, 0, c1, N);
+	vb_blas_threads(1);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1, a, N, b, N, 0, c2, N);
+	for (int i = 0; i < N; i += 17)
+		for (int j = 0; j < N; j += 13) {
+			double r = 0;
+			for (int k = 0; k < N; k++)
+				r += (double)a[i * N + k] * b[k * N + j];
+			if (fabs(c1[i * N + j] - r) > worst)
+				worst = fabs(c1[i * N + j] - r);
+		}
+	/* the products are multiples of 1/32 and the sums small: exact */
+	ok(worst == 0, "sgemm on 2 threads after the idle threads were stopped (error %g)", worst);
+	ok(!memcmp(c1, c2, sizeof(float) * N * N), "and on 1 thread, the same result");
+	free(a);
+}
+
 int main(void)
 {
+	blas_after_idle();
 	gradcheck("conv 3x3 same", HEAD(2, 7, 7)
 	          "  - {type: conv, name: c, filters: 3, kernel: 3}\n"
 	          "  - {type: flatten}\n  - {type: dense, name: f, units: classes}\n", 3, 2, 1);
