@@ -9,6 +9,7 @@
 #include "err.h"
 #include "kmeans.h"
 #include "mood.h"
+#include "nn.h"
 #include "pca.h"
 #include "plot.h"
 
@@ -500,7 +501,7 @@ static void choose_k(const double *X, long n, int d)
 		vb_kmeans_free(&km);
 	}
 	vb_progress("k-means", nk, nk);
-	openblas_set_num_threads(vb_opt.threads);
+	vb_blas_threads(vb_opt.threads);
 	if (vb_silhouette(X, n, d, nk, (const int *const *)labs, ks, cmd.sample, vb_opt.seed, sil) < 0)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	fputs("k,inertia,silhouette\n", stdout);
@@ -573,7 +574,7 @@ int main(int argc, char **argv)
 	/* PCA and k-means are small BLAS calls: one thread keeps their results
 	 * the same bit for bit whatever --threads says; the silhouette's
 	 * all-pairs distances use the threads. */
-	openblas_set_num_threads(1);
+	vb_blas_threads(1);
 	memset(&t, 0, sizeof t);
 	in = vb_open_in(cmd.input);
 	read_table(&t, in, strcmp(cmd.input, "-") ? cmd.input : "stdin");
