@@ -120,10 +120,10 @@ void vb_relu_mark_fused(struct vb_layer *relu);
  * is y = x * scale + shift per channel; vb_bn_fold folds bn (NULL: none)
  * into the layer before it, of out units with per weights each: fb =
  * b * scale + shift (b may be NULL) and, unless fw is NULL, fw = w * scale.
- * Once folded, the batch norm's inference forward pass only copies.  vb_conv_freeze and
- * vb_dense_freeze make the layer's inference pass use its own copy of the
- * weights with bn (or NULL) folded in and, for a convolution, relu (a
- * ReLU after bn) applied. */
+ * Once folded, the batch norm's inference forward pass only copies.
+ * vb_conv_freeze and vb_dense_freeze make the layer's inference pass use
+ * its own copy of the weights with bn (or NULL) folded in and, for a
+ * convolution, relu (a ReLU after bn) applied. */
 int vb_bn_is(const struct vb_layer *l);
 void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, const float *b,
                 float *fw, float *fb);
@@ -231,7 +231,8 @@ void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n);
  * must not be trained any more.  Re-prepares the buffers: 0 or -1. */
 int vb_net_freeze(struct vb_net *net);
 
-/* Set OpenBLAS to its own thread count (used in dense layers). */
+/* Set OpenBLAS's own thread count (dense layers, song-cluster); with 1,
+ * its idle threads are stopped as vb_blas_idle does. */
 void vb_blas_threads(int n);
 /* Stop OpenBLAS's idle threads from spinning (they come back when needed). */
 void vb_blas_idle(void);

@@ -13,7 +13,6 @@
 #include "pca.h"
 #include "plot.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
