@@ -888,11 +888,28 @@ static int run_at(const struct scan *sc, const uint32_t *ps, const uint32_t *pq,
 /* ---------------------------------------------------------------------- */
 /* Vector evaluator (AVX2): upright Haar stumps, 8 windows per vector      */
 
+/* A stump's feature is read either as up to three weighted rectangles
+ * (VS_RECTS: o[k] their corners, w[k] their weights), or, when the weights are
+ * small integers as in all of OpenCV's Haar cascades, as corners of the
+ * integral image with integer coefficients.  Rectangles sharing an edge share
+ * corners, so the three usual shapes read 6, 8 and 9 words instead of 8, 8 and
+ * 12, and their sum is one integer converted to float once:
+ *   VS_EDGE   c0 - c1 + c2 - c3 + 2 (c4 - c5)
+ *   VS_LINE   c0 - c1 + c2 - c3 + 3 (c4 - c5 + c6 - c7)
+ *   VS_DIAG   c0 + c1 + c2 + c3 - 2 (c4 + c5 + c6 + c7) + 4 c8, negated if neg
+ * OpenCV sums weight * (float)rectangle sum in float; with integer weights
+ * and sum |weight| * area * 255 below 2^24 every product and partial sum is
+ * an integer float can hold, so that float is exactly this integer. */
+enum { VS_EDGE, VS_LINE, VS_DIAG, VS_RECTS };
+
 struct vstump {
-	int32_t o[3][4];
+	union {
+		int32_t o[3][4];
+		uint32_t c[9];
+	};
 	float w[3];
 	float thr, left, right;
-	int nr;
+	int kind, neg;
 };
 
 struct vcascade {
@@ -900,6 +917,77 @@ struct vcascade {
 	float *lo, *hi;      /* per stage: float sums below lo fail, above hi pass */
 	int32_t nofs[4];
 };
+
+/* The corners of f's rectangles with their integer coefficients, in the order
+ * of s->kind (set here, VS_RECTS when none fits); returns how many. */
+static int classify_corners(const struct feat *f, int *cx, int *cy, struct vstump *s)
+{
+	int x[12], y[12], coef[12], n = 0;
+	double bound = 0;
+
+	s->kind = VS_RECTS;
+	for (int k = 0; k < f->nr; k++) {
+		float w = f->w[k];
+		if (w != rintf(w) || fabsf(w) > 16)
+			return 0;
+		bound += fabsf(w) * f->r[k][2] * f->r[k][3] * 255.0;
+		for (int j = 0; j < 4; j++) {
+			int X = f->r[k][0] + (j & 1) * f->r[k][2], Y = f->r[k][1] + (j >> 1) * f->r[k][3];
+			int m = 0;
+			while (m < n && (x[m] != X || y[m] != Y))
+				m++;
+			if (m == n) {
+				x[n] = X, y[n] = Y, coef[n] = 0;
+				n++;
+			}
+			coef[m] += (j == 0 || j == 3 ? 1 : -1) * (int)w;
+		}
+	}
+	if (bound >= 16777216.0)
+		return 0;
+	/* corners by coefficient, -4..4; at most 4 of each */
+	int at[9][4], cnt[9] = { 0 }, used = 0;
+	for (int j = 0; j < n; j++) {
+		if (!coef[j])
+			continue;
+		if (coef[j] < -4 || coef[j] > 4 || cnt[coef[j] + 4] == 4)
+			return 0;
+		at[coef[j] + 4][cnt[coef[j] + 4]++] = j;
+		used++;
+	}
+#define N(k) cnt[(k) + 4]
+#define A(k, i) at[(k) + 4][i]
+	int order[9], sign = 1;
+	if (used == 6 && N(1) == 2 && N(-1) == 2 && N(2) == 1 && N(-2) == 1) {
+		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(2, 0), A(-2, 0) };
+		memcpy(order, o, sizeof o);
+		s->kind = VS_EDGE;
+	} else if (used == 8 && N(1) == 2 && N(-1) == 2 && N(3) == 2 && N(-3) == 2) {
+		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(3, 0), A(-3, 0), A(3, 1), A(-3, 1) };
+		memcpy(order, o, sizeof o);
+		s->kind = VS_LINE;
+	} else if (used == 9 && (N(1) == 4 || N(-1) == 4)) {
+		sign = N(1) == 4 ? 1 : -1;
+		if (N(sign) != 4 || N(-2 * sign) != 4 || N(4 * sign) != 1)
+			return 0;
+		for (int i = 0; i < 4; i++) {
+			order[i] = A(sign, i);
+			order[4 + i] = A(-2 * sign, i);
+		}
+		order[8] = A(4 * sign, 0);
+		s->kind = VS_DIAG;
+		s->neg = sign < 0;
+	} else {
+		return 0;
+	}
+#undef N
+#undef A
+	for (int i = 0; i < used; i++) {
+		cx[i] = x[order[i]];
+		cy[i] = y[order[i]];
+	}
+	return used;
+}
 
 static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcascade *v)
 {
@@ -913,6 +1001,14 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 		const struct feat *f = &c->feats[nd->feat];
 		struct vstump *s = &v->st[i];
 		memset(s, 0, sizeof *s);
+		s->thr = nd->thr;
+		s->left = c->leaves[c->trees[i].first_leaf];
+		s->right = c->leaves[c->trees[i].first_leaf + 1];
+		int cx[12], cy[12], n = classify_corners(f, cx, cy, s);
+		for (int k = 0; k < n; k++)
+			s->c[k] = (uint32_t)(cy[k] * S + COL(cx[k]));
+		if (s->kind != VS_RECTS)
+			continue;
 		for (int k = 0; k < 3; k++) {
 			int x = f->r[k][0], y = f->r[k][1], w = f->r[k][2], h = f->r[k][3];
 			if (k >= f->nr)
@@ -923,10 +1019,6 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 			s->o[k][3] = (y + h) * S + COL(x + w);
 			s->w[k] = k < f->nr ? f->w[k] : 0.0f;
 		}
-		s->nr = s->w[2] != 0.0f ? 3 : 2;
-		s->thr = nd->thr;
-		s->left = c->leaves[c->trees[i].first_leaf];
-		s->right = c->leaves[c->trees[i].first_leaf + 1];
 	}
 	/* Stage sums are double in OpenCV.  Summed in float instead, they are
 	 * off by at most (n - 1) 2^-24 sum|leaf| (and the double sums by far
@@ -975,15 +1067,46 @@ T_AVX2 static inline __m256i sum4v(const uint32_t *p, const int32_t o[4])
 	return _mm256_add_epi32(a, b);
 }
 
+T_AVX2 static inline __m256i ld2(const uint32_t *p, const uint32_t *c, int i, int j)
+{
+	return _mm256_sub_epi32(ld(p + c[i]), ld(p + c[j]));
+}
+
 /* One stump on 8 windows: its leaf value (left or right) per window. */
 T_AVX2 static inline __m256 stump_leaf(const struct vstump *sp, const uint32_t *p, __m256 vnf)
 {
-	__m256 f = _mm256_add_ps(
-		_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
-		_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
-	if (sp->nr == 3)
-		f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
-		                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+	const uint32_t *c = sp->c;
+	__m256i t, u;
+	__m256 f;
+
+	switch (sp->kind) {
+	case VS_EDGE:
+		t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3));
+		u = ld2(p, c, 4, 5);
+		f = _mm256_cvtepi32_ps(_mm256_add_epi32(t, _mm256_add_epi32(u, u)));
+		break;
+	case VS_LINE:
+		t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3));
+		u = _mm256_add_epi32(ld2(p, c, 4, 5), ld2(p, c, 6, 7));
+		f = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_add_epi32(t, u), _mm256_add_epi32(u, u)));
+		break;
+	case VS_DIAG:
+		t = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[0]), ld(p + c[1])),
+		                     _mm256_add_epi32(ld(p + c[2]), ld(p + c[3])));
+		u = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[4]), ld(p + c[5])),
+		                     _mm256_add_epi32(ld(p + c[6]), ld(p + c[7])));
+		t = _mm256_add_epi32(t, _mm256_slli_epi32(ld(p + c[8]), 2));
+		u = _mm256_add_epi32(u, u);
+		f = _mm256_cvtepi32_ps(sp->neg ? _mm256_sub_epi32(u, t) : _mm256_sub_epi32(t, u));
+		break;
+	default:
+		f = _mm256_add_ps(
+			_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
+			_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
+		if (sp->w[2] != 0.0f)
+			f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
+			                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+	}
 	f = _mm256_mul_ps(f, vnf);
 	__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
 	return _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
