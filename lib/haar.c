@@ -27,11 +27,13 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlreader.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -86,16 +88,6 @@ static xmlNode *child(xmlNode *n, const char *name)
 		if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, (const xmlChar *)name))
 			return c;
 	return NULL;
-}
-
-static int nchildren(xmlNode *n)
-{
-	int k = 0;
-
-	for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			k++;
-	return k;
 }
 
 static xmlNode *first_elem(xmlNode *n)
@@ -216,305 +208,383 @@ static int text_is(xmlNode *parent, const char *name, const char *want)
 	return ok;
 }
 
-static int parse_features(struct vb_haar *c, xmlNode *fs)
+/* One <_> of <features>: feature i. */
+static int parse_feature(struct vb_haar *c, xmlNode *f, struct nums *v)
 {
-	struct nums v = {0};
-	int i = 0;
+	int i = c->nfeats;
 
-	c->nfeats = nchildren(fs);
-	if (c->nfeats <= 0)
-		return vb_err_set("no features");
-	c->feats = calloc((size_t)c->nfeats, sizeof *c->feats);
-	if (!c->feats)
-		return vb_err_set("out of memory");
-	for (xmlNode *f = first_elem(fs); f; f = next_elem(f), i++) {
-		struct feat *ft = &c->feats[i];
-		if (c->type == FT_LBP) {
-			xmlNode *r = child(f, "rect");
-			if (!r || parse_nums(r, &v, "rect") < 0)
-				goto bad;
-			if (v.n != 4)
-				goto bad;
-			for (int k = 0; k < 4; k++) {
-				if (!is_int32(v.v[k]))
-					goto bad;
-				ft->r[0][k] = (int)v.v[k];
-			}
-			/* the whole 3 x 3 grid of blocks must lie in the window */
-			if (ft->r[0][0] < 0 || ft->r[0][1] < 0 || ft->r[0][2] <= 0 ||
-			    ft->r[0][3] <= 0 || ft->r[0][2] > c->winw || ft->r[0][3] > c->winh ||
-			    ft->r[0][0] + 3 * ft->r[0][2] > c->winw ||
-			    ft->r[0][1] + 3 * ft->r[0][3] > c->winh)
-				goto bad;
-			continue;
-		}
-		xmlNode *rs = child(f, "rects");
-		int k = 0;
-		if (!rs)
-			goto bad;
-		ft->tilted = text_is(f, "tilted", "1");
-		for (xmlNode *r = first_elem(rs); r; r = next_elem(r), k++) {
-			if (k >= 3 || parse_nums(r, &v, "rects") < 0 || v.n != 5)
-				goto bad;
-			for (int j = 0; j < 4; j++) {
-				if (!is_int32(v.v[j]) || v.v[j] < 0 || v.v[j] > 100000)
-					goto bad;
-				ft->r[k][j] = (int)v.v[j];
-			}
-			ft->w[k] = (float)v.v[4];
-			int x = ft->r[k][0], y = ft->r[k][1], w = ft->r[k][2], h = ft->r[k][3];
-			if (ft->tilted) {
-				/* the rotated rectangle reaches (x - h, y + w + h) */
-				if (x - h < 0 || x + w > c->winw || y + w + h > c->winh)
-					goto bad;
-			} else if (x + w > c->winw || y + h > c->winh) {
-				goto bad;
-			}
-		}
-		if (k == 0)
-			goto bad;
-		ft->nr = k;
-		if (ft->tilted)
-			c->tilted = 1;
+	if (i % 256 == 0) {
+		struct feat *p = realloc(c->feats, (size_t)(i + 256) * sizeof *p);
+		if (!p)
+			return vb_err_set("out of memory");
+		c->feats = p;
 	}
-	free(v.v);
+	struct feat *ft = &c->feats[i];
+	memset(ft, 0, sizeof *ft);
+	c->nfeats++;
+	if (c->type == FT_LBP) {
+		xmlNode *r = child(f, "rect");
+		if (!r || parse_nums(r, v, "rect") < 0 || v->n != 4)
+			goto bad;
+		for (int k = 0; k < 4; k++) {
+			if (!is_int32(v->v[k]))
+				goto bad;
+			ft->r[0][k] = (int)v->v[k];
+		}
+		/* the whole 3 x 3 grid of blocks must lie in the window */
+		if (ft->r[0][0] < 0 || ft->r[0][1] < 0 || ft->r[0][2] <= 0 ||
+		    ft->r[0][3] <= 0 || ft->r[0][2] > c->winw || ft->r[0][3] > c->winh ||
+		    ft->r[0][0] + 3 * ft->r[0][2] > c->winw ||
+		    ft->r[0][1] + 3 * ft->r[0][3] > c->winh)
+			goto bad;
+		return 0;
+	}
+	xmlNode *rs = child(f, "rects");
+	int k = 0;
+	if (!rs)
+		goto bad;
+	ft->tilted = text_is(f, "tilted", "1");
+	for (xmlNode *r = first_elem(rs); r; r = next_elem(r), k++) {
+		if (k >= 3 || parse_nums(r, v, "rects") < 0 || v->n != 5)
+			goto bad;
+		for (int j = 0; j < 4; j++) {
+			if (!is_int32(v->v[j]) || v->v[j] < 0 || v->v[j] > 100000)
+				goto bad;
+			ft->r[k][j] = (int)v->v[j];
+		}
+		ft->w[k] = (float)v->v[4];
+		int x = ft->r[k][0], y = ft->r[k][1], w = ft->r[k][2], h = ft->r[k][3];
+		if (ft->tilted) {
+			/* the rotated rectangle reaches (x - h, y + w + h) */
+			if (x - h < 0 || x + w > c->winw || y + w + h > c->winh)
+				goto bad;
+		} else if (x + w > c->winw || y + h > c->winh) {
+			goto bad;
+		}
+	}
+	if (k == 0)
+		goto bad;
+	ft->nr = k;
+	if (ft->tilted)
+		c->tilted = 1;
 	return 0;
 bad:
-	free(v.v);
 	return vb_err_set("feature %d: bad rectangle", i);
 }
 
-static int parse_stages(struct vb_haar *c, xmlNode *st)
-{
-	struct nums in = {0}, lv = {0};
-	int node_step = 3 + (c->ncat > 0 ? c->subset_size : 1);
-	int si = 0, cap_t = 0, cap_n = 0, cap_l = 0, cap_s = 0;
+/* Room for n more of c->field (count c->count, capacity *cap). */
+#define GROW(field, count, cap, n, first)                                          \
+	do {                                                                        \
+		while ((count) + (n) > (cap)) {                                     \
+			int nc_ = (cap) ? 2 * (cap) : (first);                      \
+			void *p_ = realloc((field), (size_t)nc_ * sizeof *(field)); \
+			if (!p_)                                                    \
+				return vb_err_set("out of memory");                \
+			(field) = p_;                                               \
+			(cap) = nc_;                                                \
+		}                                                                   \
+	} while (0)
 
-	c->nstages = nchildren(st);
-	if (c->nstages <= 0)
-		return vb_err_set("no stages");
-	c->stages = calloc((size_t)c->nstages, sizeof *c->stages);
-	if (!c->stages)
-		return vb_err_set("out of memory");
-	c->stumps = 1;
-	for (xmlNode *s = first_elem(st); s; s = next_elem(s), si++) {
-		xmlNode *th = child(s, "stageThreshold"), *wc = child(s, "weakClassifiers");
-		if (!th || !wc || parse_nums(th, &in, "stageThreshold") < 0 || in.n != 1)
+/* Capacities of the growing arrays while stages are read. */
+struct caps {
+	int stages, trees, nodes, leaves, subsets;
+};
+
+/* One <_> of <stages>: stage c->nstages. */
+static int parse_stage(struct vb_haar *c, xmlNode *s, struct caps *cap, struct nums *in, struct nums *lv)
+{
+	int node_step = 3 + (c->ncat > 0 ? c->subset_size : 1);
+	int si = c->nstages;
+
+	GROW(c->stages, c->nstages, cap->stages, 1, 32);
+	c->nstages++;
+	xmlNode *th = child(s, "stageThreshold"), *wc = child(s, "weakClassifiers");
+	if (!th || !wc || parse_nums(th, in, "stageThreshold") < 0 || in->n != 1)
+		goto bad;
+	c->stages[si].thr = (float)in->v[0] - 1e-5f;
+	c->stages[si].first_tree = c->ntrees;
+	for (xmlNode *w = first_elem(wc); w; w = next_elem(w)) {
+		xmlNode *inn = child(w, "internalNodes"), *lvn = child(w, "leafValues");
+		if (!inn || !lvn || parse_nums(inn, in, "internalNodes") < 0 ||
+		    parse_nums(lvn, lv, "leafValues") < 0)
 			goto bad;
-		c->stages[si].thr = (float)in.v[0] - 1e-5f;
-		c->stages[si].first_tree = c->ntrees;
-		for (xmlNode *w = first_elem(wc); w; w = next_elem(w)) {
-			xmlNode *inn = child(w, "internalNodes"), *lvn = child(w, "leafValues");
-			if (!inn || !lvn || parse_nums(inn, &in, "internalNodes") < 0 ||
-			    parse_nums(lvn, &lv, "leafValues") < 0)
+		int nn = in->n / node_step;
+		if (nn <= 0 || in->n % node_step || lv->n != nn + 1)
+			goto bad;
+		GROW(c->trees, c->ntrees, cap->trees, 1, 256);
+		GROW(c->nodes, c->nnodes, cap->nodes, nn, 256);
+		GROW(c->leaves, c->nleaves, cap->leaves, lv->n, 512);
+		if (c->ncat > 0)
+			GROW(c->subsets, c->nsubsets, cap->subsets, nn * c->subset_size, 1024);
+		struct tree *t = &c->trees[c->ntrees++];
+		t->first_node = c->nnodes;
+		t->nnodes = nn;
+		t->first_leaf = c->nleaves;
+		if (nn > 1)
+			c->stumps = 0;
+		for (int k = 0; k < nn; k++) {
+			const double *v = in->v + k * node_step;
+			struct node *nd = &c->nodes[c->nnodes++];
+			if (!is_int32(v[0]) || !is_int32(v[1]) || !is_int32(v[2]))
 				goto bad;
-			int nn = in.n / node_step;
-			if (nn <= 0 || in.n % node_step || lv.n != nn + 1)
+			nd->left = (int)v[0];
+			nd->right = (int)v[1];
+			nd->feat = (int)v[2];
+			/* children come after their parent: evaluation ends */
+			if ((nd->left > 0 && (nd->left <= k || nd->left >= nn)) ||
+			    (nd->right > 0 && (nd->right <= k || nd->right >= nn)) ||
+			    -nd->left > nn || -nd->right > nn || nd->feat < 0)
 				goto bad;
-			if (c->ntrees == cap_t) {
-				cap_t = cap_t ? 2 * cap_t : 256;
-				void *p = realloc(c->trees, (size_t)cap_t * sizeof *c->trees);
-				if (!p)
-					goto oom;
-				c->trees = p;
-			}
-			while (c->nnodes + nn > cap_n) {
-				cap_n = cap_n ? 2 * cap_n : 256;
-				void *p = realloc(c->nodes, (size_t)cap_n * sizeof *c->nodes);
-				if (!p)
-					goto oom;
-				c->nodes = p;
-			}
-			while (c->nleaves + lv.n > cap_l) {
-				cap_l = cap_l ? 2 * cap_l : 512;
-				void *p = realloc(c->leaves, (size_t)cap_l * sizeof *c->leaves);
-				if (!p)
-					goto oom;
-				c->leaves = p;
-			}
-			while (c->ncat > 0 && c->nsubsets + nn * c->subset_size > cap_s) {
-				cap_s = cap_s ? 2 * cap_s : 1024;
-				void *p = realloc(c->subsets, (size_t)cap_s * sizeof *c->subsets);
-				if (!p)
-					goto oom;
-				c->subsets = p;
-			}
-			struct tree *t = &c->trees[c->ntrees++];
-			t->first_node = c->nnodes;
-			t->nnodes = nn;
-			t->first_leaf = c->nleaves;
-			if (nn > 1)
-				c->stumps = 0;
-			for (int k = 0; k < nn; k++) {
-				const double *v = in.v + k * node_step;
-				struct node *nd = &c->nodes[c->nnodes++];
-				if (!is_int32(v[0]) || !is_int32(v[1]) || !is_int32(v[2]))
-					goto bad;
-				nd->left = (int)v[0];
-				nd->right = (int)v[1];
-				nd->feat = (int)v[2];
-				/* children come after their parent: evaluation ends */
-				if ((nd->left > 0 && (nd->left <= k || nd->left >= nn)) ||
-				    (nd->right > 0 && (nd->right <= k || nd->right >= nn)) ||
-				    -nd->left > nn || -nd->right > nn || nd->feat < 0)
-					goto bad;
-				if (c->ncat > 0) {
-					nd->thr = 0;
-					nd->subset = c->nsubsets;
-					for (int j = 0; j < c->subset_size; j++) {
-						if (!is_int32(v[3 + j]) && !(v[3 + j] == floor(v[3 + j]) &&
-						                             v[3 + j] >= 0 && v[3 + j] <= UINT32_MAX))
-							goto bad;
-						c->subsets[c->nsubsets++] = (int32_t)(int64_t)v[3 + j];
-					}
-				} else {
-					nd->thr = (float)v[3];
-					nd->subset = -1;
+			if (c->ncat > 0) {
+				nd->thr = 0;
+				nd->subset = c->nsubsets;
+				for (int j = 0; j < c->subset_size; j++) {
+					if (!is_int32(v[3 + j]) && !(v[3 + j] == floor(v[3 + j]) &&
+					                             v[3 + j] >= 0 && v[3 + j] <= UINT32_MAX))
+						goto bad;
+					c->subsets[c->nsubsets++] = (int32_t)(int64_t)v[3 + j];
 				}
+			} else {
+				nd->thr = (float)v[3];
+				nd->subset = -1;
 			}
-			for (int k = 0; k < lv.n; k++)
-				c->leaves[c->nleaves++] = (float)lv.v[k];
 		}
-		c->stages[si].ntrees = c->ntrees - c->stages[si].first_tree;
-		if (c->stages[si].ntrees <= 0)
-			goto bad;
+		for (int k = 0; k < lv->n; k++)
+			c->leaves[c->nleaves++] = (float)lv->v[k];
 	}
-	free(in.v);
-	free(lv.v);
+	c->stages[si].ntrees = c->ntrees - c->stages[si].first_tree;
+	if (c->stages[si].ntrees <= 0)
+		goto bad;
 	return 0;
-oom:
-	free(in.v);
-	free(lv.v);
-	return vb_err_set("out of memory");
 bad:
-	free(in.v);
-	free(lv.v);
 	return vb_err_set("stage %d: malformed classifier", si);
 }
+#undef GROW
 
-static struct vb_haar *from_doc(xmlDoc *doc)
+/* The elements of <cascade> before <stages> and <features>: what they are. */
+static int parse_header(struct vb_haar *c, xmlNode *top)
 {
-	xmlNode *root = xmlDocGetRootElement(doc), *top = first_elem(root);
-	struct vb_haar *c;
-
-	if (!root || !top)
-		return vb_err_set("not an OpenCV cascade"), NULL;
 	if (!child(top, "stageType") || !child(top, "featureType"))
 		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>; "
-		                  "old-style cascades are not supported)"), NULL;
+		                  "old-style cascades are not supported)");
 	if (!text_is(top, "stageType", "BOOST"))
-		return vb_err_set("stage type is not BOOST"), NULL;
-	c = calloc(1, sizeof *c);
-	if (!c)
-		return vb_err_set("out of memory"), NULL;
+		return vb_err_set("stage type is not BOOST");
 	if (text_is(top, "featureType", "HAAR"))
 		c->type = FT_HAAR;
 	else if (text_is(top, "featureType", "LBP"))
 		c->type = FT_LBP;
-	else {
-		vb_err_set("feature type is neither HAAR nor LBP");
-		goto fail;
-	}
+	else
+		return vb_err_set("feature type is neither HAAR nor LBP");
 	if (get_int(top, "width", 1, 4096, &c->winw) < 0 ||
 	    get_int(top, "height", 1, 4096, &c->winh) < 0)
-		goto fail;
-	if (c->winw < 3 || c->winh < 3) {
-		vb_err_set("window of %d x %d is too small", c->winw, c->winh);
-		goto fail;
-	}
+		return -1;
+	if (c->winw < 3 || c->winh < 3)
+		return vb_err_set("window of %d x %d is too small", c->winw, c->winh);
 	if (get_int(child(top, "featureParams"), "maxCatCount", 0, 1 << 16, &c->ncat) < 0)
-		goto fail;
+		return -1;
 	c->subset_size = (c->ncat + 31) / 32;
-	if (c->type == FT_LBP && c->ncat != 256) {
-		vb_err_set("LBP cascade with maxCatCount %d (256 expected)", c->ncat);
-		goto fail;
-	}
-	if (c->type == FT_HAAR && c->ncat != 0) {
-		vb_err_set("Haar cascade with categorical splits");
-		goto fail;
-	}
-	if (!child(top, "stages") || !child(top, "features")) {
-		vb_err_set("no <stages> or <features>");
-		goto fail;
-	}
-	if (parse_features(c, child(top, "features")) < 0 ||
-	    parse_stages(c, child(top, "stages")) < 0)
-		goto fail;
-	for (int i = 0; i < c->nnodes; i++)
-		if (c->nodes[i].feat >= c->nfeats) {
-			vb_err_set("node refers to feature %d of %d", c->nodes[i].feat, c->nfeats);
-			goto fail;
-		}
-	return c;
-fail:
-	vb_haar_free(c);
-	return NULL;
+	if (c->type == FT_LBP && c->ncat != 256)
+		return vb_err_set("LBP cascade with maxCatCount %d (256 expected)", c->ncat);
+	if (c->type == FT_HAAR && c->ncat != 0)
+		return vb_err_set("Haar cascade with categorical splits");
+	return 0;
 }
 
-static struct vb_haar *load_doc(xmlDoc *doc, const char *name)
+/* The file's elements, taken as they stream past: the root, its first
+ * child <cascade> (top), whose small elements are copied into a header tree,
+ * and <stages> and <features>, whose items are expanded one at a time into a
+ * subtree the reader frees as it moves on.  (A whole-document tree of the
+ * 930 KB default cascade took three times as long to build, most of it
+ * spent faulting in fresh memory.) */
+static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 {
-	struct vb_haar *c;
+	enum { NONE, STAGES, FEATURES } in = NONE;
+	int seen_root = 0, seen_top = 0, header = 0, seen_st = 0, seen_ft = 0, rc = -1, ret;
+	struct caps cap = {0};
+	struct nums a = {0}, b = {0};
+	xmlDoc *hd = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *top = xmlNewNode(NULL, (const xmlChar *)"cascade");
 
-	if (!doc) {
+	if (!hd || !top) {
+		xmlFreeNode(top);
+		vb_err_set("out of memory");
+		goto done;
+	}
+	xmlDocSetRootElement(hd, top);
+	c->stumps = 1;
+	ret = xmlTextReaderRead(r);
+	while (ret == 1) {
+		int d = xmlTextReaderDepth(r);
+		if (xmlTextReaderNodeType(r) != XML_READER_TYPE_ELEMENT || d == 0) {
+			seen_root |= d == 0 && xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT;
+			ret = xmlTextReaderRead(r);
+			continue;
+		}
+		if (d == 1) {
+			/* the first element in the root is the cascade; others are skipped */
+			if (seen_top) {
+				ret = xmlTextReaderNext(r);
+				continue;
+			}
+			seen_top = 1;
+			ret = xmlTextReaderRead(r);
+			continue;
+		}
+		const char *name = (const char *)xmlTextReaderConstLocalName(r);
+		if (d == 2 && name && (!strcmp(name, "stages") || !strcmp(name, "features"))) {
+			if (!header) {
+				if (parse_header(c, top) < 0)
+					goto done;
+				header = 1;
+			}
+			in = name[0] == 's' ? STAGES : FEATURES;
+			seen_st |= in == STAGES;
+			seen_ft |= in == FEATURES;
+			ret = xmlTextReaderRead(r);
+			continue;
+		}
+		xmlNode *n = xmlTextReaderExpand(r);
+		if (!n)
+			break;
+		if (d == 2) {
+			in = NONE;
+			xmlNode *copy = xmlDocCopyNode(n, hd, 1);
+			if (!copy || !xmlAddChild(top, copy)) {
+				xmlFreeNode(copy);
+				vb_err_set("out of memory");
+				goto done;
+			}
+		} else if (d == 3 && in == STAGES) {
+			if (parse_stage(c, n, &cap, &a, &b) < 0)
+				goto done;
+		} else if (d == 3 && in == FEATURES) {
+			if (parse_feature(c, n, &a) < 0)
+				goto done;
+		}
+		ret = xmlTextReaderNext(r);
+	}
+	if (ret != 0) {
 		const xmlError *e = xmlGetLastError();
 		if (e && e->message) {
 			char m[256];
 			snprintf(m, sizeof m, "%s", e->message);
 			m[strcspn(m, "\n")] = 0;
-			vb_err_set("%s: not XML: %s (line %d)", name, m, e->line);
+			if (e->line > 0)
+				vb_err_set("not XML: %s (line %d)", m, e->line);
+			else
+				vb_err_set("not XML: %s", m);
 		} else {
-			vb_err_set("%s: not XML", name);
+			vb_err_set("not XML");
 		}
-		return NULL;
+		goto done;
 	}
-	c = from_doc(doc);
-	xmlFreeDoc(doc);
-	if (!c)
-		vb_err_prefix("%s", name);
-	return c;
+	if (!seen_root || !seen_top) {
+		vb_err_set("not an OpenCV cascade");
+		goto done;
+	}
+	if (!header && parse_header(c, top) < 0)
+		goto done;
+	if (!seen_st || !seen_ft) {
+		vb_err_set("no <stages> or <features>");
+		goto done;
+	}
+	if (c->nfeats == 0 || c->nstages == 0) {
+		vb_err_set(c->nfeats ? "no stages" : "no features");
+		goto done;
+	}
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].feat >= c->nfeats) {
+			vb_err_set("node refers to feature %d of %d", c->nodes[i].feat, c->nfeats);
+			goto done;
+		}
+	/* In a cascade of stumps OpenCV takes each stump's first leaf below its
+	 * threshold and the second above, whatever the node's pointers say. */
+	if (c->stumps)
+		for (int i = 0; i < c->nnodes; i++) {
+			c->nodes[i].left = 0;
+			c->nodes[i].right = -1;
+		}
+	rc = 0;
+done:
+	free(a.v);
+	free(b.v);
+	xmlFreeDoc(hd);
+	return rc;
 }
 
 static const int xml_opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                             XML_PARSE_NOBLANKS | XML_PARSE_HUGE;
 
+/* A cascade file read in pieces; the reader is told of errors by -1. */
+struct src {
+	FILE *f;
+	size_t n;      /* bytes so far */
+	int err;       /* errno of a failed read, or EFBIG */
+};
+
+static int src_read(void *ctx, char *buf, int len)
+{
+	struct src *s = ctx;
+	size_t k = fread(buf, 1, (size_t)len, s->f);
+
+	if (k == 0 && ferror(s->f)) {
+		s->err = errno ? errno : EIO;
+		return -1;
+	}
+	s->n += k;
+	if (s->n > ((size_t)256 << 20)) {
+		s->err = EFBIG;
+		return -1;
+	}
+	return (int)k;
+}
+
+/* libxml2 prints some errors (bad encodings) whatever the parse options say;
+ * they are reported through xmlGetLastError instead. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static struct vb_haar *load_reader(xmlTextReaderPtr r, const char *name, const struct src *s)
+{
+	struct vb_haar *c = NULL;
+
+	if (!r)
+		return vb_err_set("out of memory"), NULL;
+	xmlGenericErrorFunc say = xmlGenericError;
+	void *say_ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet);
+	c = calloc(1, sizeof *c);
+	if (!c)
+		vb_err_set("out of memory");
+	else if (parse_stream(c, r) < 0) {
+		vb_haar_free(c);
+		c = NULL;
+		if (s && s->err == EFBIG)
+			vb_err_set("%s: file too large", name);
+		else if (s && s->err)
+			errno = s->err, vb_err_sys("cannot read '%s'", name);
+		else if (s && s->n == 0)
+			vb_err_set("%s: empty file", name);
+		else
+			vb_err_prefix("%s", name);
+	}
+	xmlFreeTextReader(r);
+	xmlSetGenericErrorFunc(say_ctx, say);
+	return c;
+}
+
 struct vb_haar *vb_haar_load(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	struct vb_haar *c;
+	struct src s = { .f = fopen(path, "rb") };
 
-	if (!f)
+	if (!s.f)
 		return vb_err_sys("cannot open '%s'", path), NULL;
-	for (;;) {
-		if (cap - n < 65536) {
-			if (cap > ((size_t)256 << 20)) {
-				fclose(f);
-				free(buf);
-				return vb_err_set("%s: file too large", path), NULL;
-			}
-			cap = cap ? 2 * cap : 1 << 20;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				return vb_err_set("out of memory"), NULL;
-			}
-			buf = nb;
-		}
-		size_t k = fread(buf + n, 1, cap - n, f);
-		n += k;
-		if (k == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		free(buf);
-		return vb_err_sys("cannot read '%s'", path), NULL;
-	}
-	fclose(f);
-	c = vb_haar_load_mem(buf, n, path);
-	free(buf);
+	xmlResetLastError();
+	struct vb_haar *c = load_reader(xmlReaderForIO(src_read, NULL, &s, path, NULL, xml_opts), path, &s);
+	fclose(s.f);
 	return c;
 }
 
@@ -525,7 +595,7 @@ struct vb_haar *vb_haar_load_mem(const void *buf, size_t n, const char *name)
 	if (n > INT_MAX)
 		return vb_err_set("%s: file too large", name), NULL;
 	xmlResetLastError();
-	return load_doc(xmlReadMemory(buf, (int)n, name, NULL, xml_opts), name);
+	return load_reader(xmlReaderForMemory(buf, (int)n, name, NULL, xml_opts), name, NULL);
 }
 
 void vb_haar_free(struct vb_haar *c)
