@@ -639,9 +639,24 @@ void vb_haar_params_init(struct vb_haar_params *p)
 /* ---------------------------------------------------------------------- */
 /* Pyramid level: bit-exact bilinear shrinking (OpenCV INTER_LINEAR_EXACT)  */
 
+static int cpu_has_avx2(void)
+{
+#ifdef HAVE_AVX2_KERNEL
+	static int known = -1;
+	if (known < 0) {
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return known;
+#else
+	return 0;
+#endif
+}
+
 struct lin {
 	int *ofs;        /* source index of the left/top sample */
 	uint16_t *c0, *c1; /* 8.8 fixed-point weights */
+	uint32_t *c01;   /* c0 | c1 << 16, for the vector loop (X only) */
 	int lo, hi;      /* [0, lo): first sample only; [hi, n): last sample */
 };
 
@@ -681,15 +696,41 @@ static void lin_coeffs(struct lin *L, int m, int n)
 	}
 }
 
+#ifdef HAVE_AVX2_KERNEL
+/* hrow's interpolation for d from d0 on, 8 at a time, while the 4 bytes at
+ * each source index lie in the row: returns where it stopped. */
+__attribute__((target("avx2"))) static int hrow_avx2(const uint8_t *s, const struct lin *X,
+                                                     int d0, int d1, int sw, uint16_t *out)
+{
+	const __m256i lo8 = _mm256_set1_epi32(0xff), hi8 = _mm256_set1_epi32(0xff00);
+	int d = d0;
+
+	for (; d + 8 <= d1 && X->ofs[d + 7] + 4 <= sw; d += 8) {
+		__m256i ix = _mm256_loadu_si256((const __m256i *)(X->ofs + d));
+		__m256i g = _mm256_i32gather_epi32((const int *)s, ix, 1);
+		/* the two samples as 16-bit pairs, times (c0, c1), summed */
+		__m256i pr = _mm256_or_si256(_mm256_and_si256(g, lo8),
+		                             _mm256_slli_epi32(_mm256_and_si256(g, hi8), 8));
+		__m256i v = _mm256_madd_epi16(pr, _mm256_loadu_si256((const __m256i *)(X->c01 + d)));
+		__m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+		_mm_storeu_si128((__m128i *)(out + d), w);
+	}
+	return d;
+}
+#endif
+
 /* One row resized horizontally into 8.8 fixed point. */
 static void hrow(const uint8_t *s, const struct lin *X, int dw, int sw, uint16_t *out)
 {
 	int d = 0;
 	uint16_t first = (uint16_t)(s[0] << 8), last = (uint16_t)(s[X->ofs[dw - 1]] << 8);
 
-	(void)sw;
 	for (; d < X->lo && d < dw; d++)
 		out[d] = first;
+#ifdef HAVE_AVX2_KERNEL
+	if (X->c01)
+		d = hrow_avx2(s, X, d, X->hi, sw, out);
+#endif
 	for (; d < X->hi; d++) {
 		const uint8_t *p = s + X->ofs[d];
 		out[d] = (uint16_t)(X->c0[d] * p[0] + X->c1[d] * p[1]);
@@ -705,7 +746,7 @@ struct rs_buf {
 };
 
 static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
-                        uint8_t *dst, int dw, int dh)
+                        uint8_t *dst, int dw, int dh, int vec)
 {
 	if (dw == sw && dh == sh) {
 		for (int y = 0; y < dh; y++)
@@ -713,11 +754,13 @@ static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
 		return 0;
 	}
 	size_t nx = (size_t)dw, ny = (size_t)dh;
-	char *mem = malloc((nx + ny) * (sizeof(int) + 2 * sizeof(uint16_t)) + 2 * nx * sizeof(uint16_t) + 64);
+	char *mem = malloc((nx + ny) * (sizeof(int) + 2 * sizeof(uint16_t)) + nx * sizeof(uint32_t) +
+	                   2 * nx * sizeof(uint16_t) + 64);
 	if (!mem)
 		return vb_err_set("out of memory");
 	struct lin X, Y;
 	char *p = mem;
+	X.c01 = (uint32_t *)p; p += nx * sizeof(uint32_t);
 	X.ofs = (int *)p; p += nx * sizeof(int);
 	Y.ofs = (int *)p; p += ny * sizeof(int);
 	X.c0 = (uint16_t *)p; p += nx * 2;
@@ -728,6 +771,10 @@ static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
 	uint16_t *r1 = (uint16_t *)p;
 	lin_coeffs(&X, sw, dw);
 	lin_coeffs(&Y, sh, dh);
+	for (int d = 0; d < dw; d++)
+		X.c01[d] = X.c0[d] | (uint32_t)X.c1[d] << 16;
+	if (!vec)
+		X.c01 = NULL;
 	int have0 = -1, have1 = -1;
 	for (int y = 0; y < dh; y++) {
 		uint8_t *o = dst + (size_t)y * dw;
@@ -1270,20 +1317,6 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 }
 #endif
 
-static int cpu_has_avx2(void)
-{
-#ifdef HAVE_AVX2_KERNEL
-	static int known = -1;
-	if (known < 0) {
-		__builtin_cpu_init();
-		known = __builtin_cpu_supports("avx2") ? 1 : 0;
-	}
-	return known;
-#else
-	return 0;
-#endif
-}
-
 /* ---------------------------------------------------------------------- */
 /* Multi-scale search                                                      */
 
@@ -1372,6 +1405,7 @@ struct search {
 	ptrdiff_t stride;
 	const float *scales;
 	int ns, S, use_vec;
+	int simd;                     /* vector code allowed (resizing) */
 	struct scan sc;               /* plain evaluator */
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
 	struct rvec *per_scale;       /* hits of each scale */
@@ -1414,7 +1448,7 @@ static void *search_worker(void *arg)
 			sw = w;
 		if (sh > h)
 			sh = h;
-		if (resize_exact(s->px, w, h, s->stride, img, sw, sh) < 0)
+		if (resize_exact(s->px, w, h, s->stride, img, sw, sh, s->simd) < 0)
 			goto fail;
 		int eo = s->use_vec && ystep == 2;
 		integrals(img, sw, sh, S, eo, sum, sq, tmp);
@@ -1471,7 +1505,8 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 		return ns;
 	struct search s = { .c = c, .px = px, .w = w, .h = h, .stride = stride,
 	                    .scales = scales, .ns = ns };
-	s.use_vec = p->simd && cpu_has_avx2() && c->type == FT_HAAR && c->stumps && !c->tilted;
+	s.simd = p->simd && cpu_has_avx2();
+	s.use_vec = s.simd && c->type == FT_HAAR && c->stumps && !c->tilted;
 	/* one row stride for every level: both layouts fit */
 	s.S = 2 * ((w + 2) / 2 + 16);
 	int S = s.S;

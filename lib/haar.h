@@ -48,7 +48,7 @@ struct vb_haar_params {
 	int min_w, min_h;      /* default 0 */
 	int max_w, max_h;      /* default 0 */
 	int simd;              /* 1 (default): vector code when the CPU has it;
-	                          0: the plain reference evaluator */
+	                          0: the plain reference code (resizing, evaluator) */
 	int threads;           /* scales searched in parallel; default 1 */
 };
 

@@ -239,7 +239,7 @@ int main(void)
 			qsort(a, (size_t)na, sizeof *a, cmp_rect);
 		if (nb > 0)
 			qsort(b, (size_t)nb, sizeof *b, cmp_rect);
-		ok(na > 0 && same_rects(a, na, b, nb), "%s: the vector evaluator finds the same %d raw hits (got %d)",
+		ok(na > 0 && same_rects(a, na, b, nb), "%s: the vector code (resizing, evaluator) finds the same %d raw hits (got %d)",
 		   cascades[ci], na, nb);
 		free(a);
 		free(b);
