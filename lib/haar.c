@@ -42,11 +42,28 @@
 
 enum { FT_HAAR, FT_LBP };
 
+/* The vector evaluator reads a Haar feature either as up to three weighted
+ * rectangles (VS_RECTS) or, when the weights are small integers as in all of
+ * OpenCV's Haar cascades, as corners of the integral image with integer
+ * coefficients.  Rectangles sharing an edge share corners, so the three usual
+ * shapes read 6, 8 and 9 words instead of 8, 8 and 12, and their sum is one
+ * integer converted to float once (c0..c8: the corners in struct feat's order):
+ *   VS_EDGE   c0 - c1 + c2 - c3 + 2 (c4 - c5)
+ *   VS_LINE   c0 - c1 + c2 - c3 + 3 (c4 - c5 + c6 - c7)
+ *   VS_DIAG   c0 + c1 + c2 + c3 - 2 (c4 + c5 + c6 + c7) + 4 c8, negated if neg
+ * OpenCV sums weight * (float)rectangle sum in float; with integer weights
+ * and sum |weight| * area * 255 below 2^24 every product and partial sum is
+ * an integer float can hold, so that float is exactly this integer. */
+enum { VS_EDGE, VS_LINE, VS_DIAG, VS_RECTS };
+
 struct feat {
 	int nr;          /* rectangles used (Haar) */
 	int tilted;
 	int r[3][4];     /* x y w h; LBP uses r[0] as one block of the 3x3 grid */
 	float w[3];
+	/* upright Haar: the feature as corners, VS_RECTS if it has no such form */
+	int kind, neg, ncorners;
+	int16_t cx[9], cy[9];
 };
 
 struct node {
@@ -208,6 +225,80 @@ static int text_is(xmlNode *parent, const char *name, const char *want)
 	return ok;
 }
 
+/* f's rectangles as corners with integer coefficients, in the order of
+ * f->kind (VS_RECTS when no form fits). */
+static void classify_corners(struct feat *f)
+{
+	int x[12], y[12], coef[12], n = 0;
+	double bound = 0;
+
+	f->kind = VS_RECTS;
+	f->ncorners = 0;
+	if (f->tilted)
+		return;
+	for (int k = 0; k < f->nr; k++) {
+		float w = f->w[k];
+		if (w != rintf(w) || fabsf(w) > 16)
+			return;
+		bound += fabsf(w) * f->r[k][2] * f->r[k][3] * 255.0;
+		for (int j = 0; j < 4; j++) {
+			int X = f->r[k][0] + (j & 1) * f->r[k][2], Y = f->r[k][1] + (j >> 1) * f->r[k][3];
+			int m = 0;
+			while (m < n && (x[m] != X || y[m] != Y))
+				m++;
+			if (m == n) {
+				x[n] = X, y[n] = Y, coef[n] = 0;
+				n++;
+			}
+			coef[m] += (j == 0 || j == 3 ? 1 : -1) * (int)w;
+		}
+	}
+	if (bound >= 16777216.0)
+		return;
+	/* corners by coefficient, -4..4; at most 4 of each */
+	int at[9][4], cnt[9] = { 0 }, used = 0;
+	for (int j = 0; j < n; j++) {
+		if (!coef[j])
+			continue;
+		if (coef[j] < -4 || coef[j] > 4 || cnt[coef[j] + 4] == 4)
+			return;
+		at[coef[j] + 4][cnt[coef[j] + 4]++] = j;
+		used++;
+	}
+#define N(k) cnt[(k) + 4]
+#define A(k, i) at[(k) + 4][i]
+	int order[9], sign = 1;
+	if (used == 6 && N(1) == 2 && N(-1) == 2 && N(2) == 1 && N(-2) == 1) {
+		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(2, 0), A(-2, 0) };
+		memcpy(order, o, sizeof o);
+		f->kind = VS_EDGE;
+	} else if (used == 8 && N(1) == 2 && N(-1) == 2 && N(3) == 2 && N(-3) == 2) {
+		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(3, 0), A(-3, 0), A(3, 1), A(-3, 1) };
+		memcpy(order, o, sizeof o);
+		f->kind = VS_LINE;
+	} else if (used == 9 && (N(1) == 4 || N(-1) == 4)) {
+		sign = N(1) == 4 ? 1 : -1;
+		if (N(sign) != 4 || N(-2 * sign) != 4 || N(4 * sign) != 1)
+			return;
+		for (int i = 0; i < 4; i++) {
+			order[i] = A(sign, i);
+			order[4 + i] = A(-2 * sign, i);
+		}
+		order[8] = A(4 * sign, 0);
+		f->kind = VS_DIAG;
+		f->neg = sign < 0;
+	} else {
+		return;
+	}
+#undef N
+#undef A
+	for (int i = 0; i < used; i++) {
+		f->cx[i] = (int16_t)x[order[i]];
+		f->cy[i] = (int16_t)y[order[i]];
+	}
+	f->ncorners = used;
+}
+
 /* One <_> of <features>: feature i. */
 static int parse_feature(struct vb_haar *c, xmlNode *f, struct nums *v)
 {
@@ -267,6 +358,7 @@ static int parse_feature(struct vb_haar *c, xmlNode *f, struct nums *v)
 	ft->nr = k;
 	if (ft->tilted)
 		c->tilted = 1;
+	classify_corners(ft);
 	return 0;
 bad:
 	return vb_err_set("feature %d: bad rectangle", i);
@@ -1005,20 +1097,8 @@ static int run_at(const struct scan *sc, const uint32_t *ps, const uint32_t *pq,
 /* ---------------------------------------------------------------------- */
 /* Vector evaluator (AVX2): upright Haar stumps, 8 windows per vector      */
 
-/* A stump's feature is read either as up to three weighted rectangles
- * (VS_RECTS: o[k] their corners, w[k] their weights), or, when the weights are
- * small integers as in all of OpenCV's Haar cascades, as corners of the
- * integral image with integer coefficients.  Rectangles sharing an edge share
- * corners, so the three usual shapes read 6, 8 and 9 words instead of 8, 8 and
- * 12, and their sum is one integer converted to float once:
- *   VS_EDGE   c0 - c1 + c2 - c3 + 2 (c4 - c5)
- *   VS_LINE   c0 - c1 + c2 - c3 + 3 (c4 - c5 + c6 - c7)
- *   VS_DIAG   c0 + c1 + c2 + c3 - 2 (c4 + c5 + c6 + c7) + 4 c8, negated if neg
- * OpenCV sums weight * (float)rectangle sum in float; with integer weights
- * and sum |weight| * area * 255 below 2^24 every product and partial sum is
- * an integer float can hold, so that float is exactly this integer. */
-enum { VS_EDGE, VS_LINE, VS_DIAG, VS_RECTS };
-
+/* A stump as the vector evaluator reads it: corner offsets c, or for
+ * VS_RECTS the rectangles' corner offsets o and weights w. */
 struct vstump {
 	union {
 		int32_t o[3][4];
@@ -1035,77 +1115,6 @@ struct vcascade {
 	int32_t nofs[4];
 };
 
-/* The corners of f's rectangles with their integer coefficients, in the order
- * of s->kind (set here, VS_RECTS when none fits); returns how many. */
-static int classify_corners(const struct feat *f, int *cx, int *cy, struct vstump *s)
-{
-	int x[12], y[12], coef[12], n = 0;
-	double bound = 0;
-
-	s->kind = VS_RECTS;
-	for (int k = 0; k < f->nr; k++) {
-		float w = f->w[k];
-		if (w != rintf(w) || fabsf(w) > 16)
-			return 0;
-		bound += fabsf(w) * f->r[k][2] * f->r[k][3] * 255.0;
-		for (int j = 0; j < 4; j++) {
-			int X = f->r[k][0] + (j & 1) * f->r[k][2], Y = f->r[k][1] + (j >> 1) * f->r[k][3];
-			int m = 0;
-			while (m < n && (x[m] != X || y[m] != Y))
-				m++;
-			if (m == n) {
-				x[n] = X, y[n] = Y, coef[n] = 0;
-				n++;
-			}
-			coef[m] += (j == 0 || j == 3 ? 1 : -1) * (int)w;
-		}
-	}
-	if (bound >= 16777216.0)
-		return 0;
-	/* corners by coefficient, -4..4; at most 4 of each */
-	int at[9][4], cnt[9] = { 0 }, used = 0;
-	for (int j = 0; j < n; j++) {
-		if (!coef[j])
-			continue;
-		if (coef[j] < -4 || coef[j] > 4 || cnt[coef[j] + 4] == 4)
-			return 0;
-		at[coef[j] + 4][cnt[coef[j] + 4]++] = j;
-		used++;
-	}
-#define N(k) cnt[(k) + 4]
-#define A(k, i) at[(k) + 4][i]
-	int order[9], sign = 1;
-	if (used == 6 && N(1) == 2 && N(-1) == 2 && N(2) == 1 && N(-2) == 1) {
-		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(2, 0), A(-2, 0) };
-		memcpy(order, o, sizeof o);
-		s->kind = VS_EDGE;
-	} else if (used == 8 && N(1) == 2 && N(-1) == 2 && N(3) == 2 && N(-3) == 2) {
-		int o[] = { A(1, 0), A(-1, 0), A(1, 1), A(-1, 1), A(3, 0), A(-3, 0), A(3, 1), A(-3, 1) };
-		memcpy(order, o, sizeof o);
-		s->kind = VS_LINE;
-	} else if (used == 9 && (N(1) == 4 || N(-1) == 4)) {
-		sign = N(1) == 4 ? 1 : -1;
-		if (N(sign) != 4 || N(-2 * sign) != 4 || N(4 * sign) != 1)
-			return 0;
-		for (int i = 0; i < 4; i++) {
-			order[i] = A(sign, i);
-			order[4 + i] = A(-2 * sign, i);
-		}
-		order[8] = A(4 * sign, 0);
-		s->kind = VS_DIAG;
-		s->neg = sign < 0;
-	} else {
-		return 0;
-	}
-#undef N
-#undef A
-	for (int i = 0; i < used; i++) {
-		cx[i] = x[order[i]];
-		cy[i] = y[order[i]];
-	}
-	return used;
-}
-
 static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcascade *v)
 {
 	/* column offset of dx for windows 1 (half == 0) or 2 pixels apart */
@@ -1121,9 +1130,10 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 		s->thr = nd->thr;
 		s->left = c->leaves[c->trees[i].first_leaf];
 		s->right = c->leaves[c->trees[i].first_leaf + 1];
-		int cx[12], cy[12], n = classify_corners(f, cx, cy, s);
-		for (int k = 0; k < n; k++)
-			s->c[k] = (uint32_t)(cy[k] * S + COL(cx[k]));
+		s->kind = f->kind;
+		s->neg = f->neg;
+		for (int k = 0; k < f->ncorners; k++)
+			s->c[k] = (uint32_t)(f->cy[k] * S + COL(f->cx[k]));
 		if (s->kind != VS_RECTS)
 			continue;
 		for (int k = 0; k < 3; k++) {
