@@ -1420,7 +1420,7 @@ struct search {
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
 	struct rvec *per_scale;       /* hits of each scale */
 	int next;                     /* the next scale to search (atomic) */
-	int err;                      /* a worker failed; message in errmsg */
+	int err;                      /* a worker failed (atomic); message in errmsg */
 	char errmsg[VB_ERR_MAX];
 };
 
@@ -1490,8 +1490,9 @@ static void *search_worker(void *arg)
 	}
 	goto done;
 fail:
-	s->err = 1;
-	snprintf(s->errmsg, sizeof s->errmsg, "%s", vb_err_msg());
+	/* the first worker to fail writes the message */
+	if (!__atomic_exchange_n(&s->err, 1, __ATOMIC_ACQ_REL))
+		snprintf(s->errmsg, sizeof s->errmsg, "%s", vb_err_msg());
 done:
 	free(sum);
 	free(sq);
