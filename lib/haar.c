@@ -453,12 +453,14 @@ bad:
 }
 #undef GROW
 
-/* The elements of <cascade> before <stages> and <features>: what they are. */
-static int parse_header(struct vb_haar *c, xmlNode *top)
+/* The elements of <cascade> before <stages> and <features> (before is, when
+ * not NULL, the one of them reached). */
+static int parse_header(struct vb_haar *c, xmlNode *top, const char *before)
 {
 	if (!child(top, "stageType") || !child(top, "featureType"))
-		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>; "
-		                  "old-style cascades are not supported)");
+		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>%s%s%s; "
+		                  "old-style cascades are not supported)",
+		                  before ? " before <" : "", before ? before : "", before ? ">" : "");
 	if (!text_is(top, "stageType", "BOOST"))
 		return vb_err_set("stage type is not BOOST");
 	if (text_is(top, "featureType", "HAAR"))
@@ -525,7 +527,7 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 		const char *name = (const char *)xmlTextReaderConstLocalName(r);
 		if (d == 2 && name && (!strcmp(name, "stages") || !strcmp(name, "features"))) {
 			if (!header) {
-				if (parse_header(c, top) < 0)
+				if (parse_header(c, top, name) < 0)
 					goto done;
 				header = 1;
 			}
@@ -574,7 +576,7 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 		vb_err_set("not an OpenCV cascade");
 		goto done;
 	}
-	if (!header && parse_header(c, top) < 0)
+	if (!header && parse_header(c, top, NULL) < 0)
 		goto done;
 	if (!seen_st || !seen_ft) {
 		vb_err_set("no <stages> or <features>");

@@ -70,6 +70,9 @@ int main(void)
 	   strstr(vb_err_msg(), "not an OpenCV cascade") != NULL, "no cascade (%s)", vb_err_msg());
 	ok(!load_edit("BOOST", "GAB") && strstr(vb_err_msg(), "BOOST") != NULL,
 	   "stage type other than BOOST (%s)", vb_err_msg());
+	ok(!load_edit("<featureType>HAAR</featureType>", "") &&
+	   strstr(vb_err_msg(), "no <stageType>/<featureType> before <stages>") != NULL,
+	   "no feature type before the stages (%s)", vb_err_msg());
 	ok(!load_edit("3 0 3 6 1.", "4 0 3 6 1.") && strstr(vb_err_msg(), "bad rectangle") != NULL,
 	   "feature outside the window (%s)", vb_err_msg());
 	ok(!load_edit("0 -1 0 0.", "0 -1 1 0.") && strstr(vb_err_msg(), "feature 1 of 1") != NULL,
