@@ -453,14 +453,12 @@ bad:
 }
 #undef GROW
 
-/* The elements of <cascade> before <stages> and <features> (before is, when
- * not NULL, the one of them reached). */
-static int parse_header(struct vb_haar *c, xmlNode *top, const char *before)
+/* The elements of <cascade> other than <stages> and <features>. */
+static int parse_header(struct vb_haar *c, xmlNode *top)
 {
 	if (!child(top, "stageType") || !child(top, "featureType"))
-		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>%s%s%s; "
-		                  "old-style cascades are not supported)",
-		                  before ? " before <" : "", before ? before : "", before ? ">" : "");
+		return vb_err_set("not an OpenCV cascade (no <stageType>/<featureType>; "
+		                  "old-style cascades are not supported)");
 	if (!text_is(top, "stageType", "BOOST"))
 		return vb_err_set("stage type is not BOOST");
 	if (text_is(top, "featureType", "HAAR"))
@@ -484,12 +482,26 @@ static int parse_header(struct vb_haar *c, xmlNode *top, const char *before)
 	return 0;
 }
 
+/* A copy of n, added to the children of parent in document doc. */
+static int keep(xmlNode *parent, xmlNode *n, xmlDoc *doc)
+{
+	xmlNode *copy = xmlDocCopyNode(n, doc, 1);
+
+	if (!copy || !xmlAddChild(parent, copy)) {
+		xmlFreeNode(copy);
+		return vb_err_set("out of memory");
+	}
+	return 0;
+}
+
 /* The file's elements, taken as they stream past: the root, its first
  * child <cascade> (top), whose small elements are copied into a header tree,
  * and <stages> and <features>, whose items are expanded one at a time into a
  * subtree the reader frees as it moves on.  (A whole-document tree of the
  * 930 KB default cascade took three times as long to build, most of it
- * spent faulting in fresh memory.) */
+ * spent faulting in fresh memory.)  OpenCV writes the header first; should
+ * <stages> or <features> come before it is complete, they are kept whole
+ * and read at the end. */
 static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 {
 	enum { NONE, STAGES, FEATURES } in = NONE;
@@ -498,8 +510,9 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 	struct nums a = {0}, b = {0};
 	xmlDoc *hd = xmlNewDoc((const xmlChar *)"1.0");
 	xmlNode *top = xmlNewNode(NULL, (const xmlChar *)"cascade");
+	xmlNode *later = xmlNewDocNode(hd, NULL, (const xmlChar *)"later", NULL);
 
-	if (!hd || !top) {
+	if (!hd || !top || !later) {
 		xmlFreeNode(top);
 		vb_err_set("out of memory");
 		goto done;
@@ -525,29 +538,24 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 			continue;
 		}
 		const char *name = (const char *)xmlTextReaderConstLocalName(r);
-		if (d == 2 && name && (!strcmp(name, "stages") || !strcmp(name, "features"))) {
-			if (!header) {
-				if (parse_header(c, top, name) < 0)
-					goto done;
-				header = 1;
-			}
+		int list = d == 2 && name && (!strcmp(name, "stages") || !strcmp(name, "features"));
+		if (list) {
 			in = name[0] == 's' ? STAGES : FEATURES;
 			seen_st |= in == STAGES;
 			seen_ft |= in == FEATURES;
-			ret = xmlTextReaderRead(r);
-			continue;
+			header = header || parse_header(c, top) == 0;
+			if (header) {
+				ret = xmlTextReaderRead(r);
+				continue;
+			}
 		}
 		xmlNode *n = xmlTextReaderExpand(r);
 		if (!n)
 			break;
 		if (d == 2) {
 			in = NONE;
-			xmlNode *copy = xmlDocCopyNode(n, hd, 1);
-			if (!copy || !xmlAddChild(top, copy)) {
-				xmlFreeNode(copy);
-				vb_err_set("out of memory");
+			if (keep(list ? later : top, n, hd) < 0)
 				goto done;
-			}
 		} else if (d == 3 && in == STAGES) {
 			if (parse_stage(c, n, &cap, &a, &b) < 0)
 				goto done;
@@ -576,8 +584,12 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 		vb_err_set("not an OpenCV cascade");
 		goto done;
 	}
-	if (!header && parse_header(c, top, NULL) < 0)
+	if (!header && parse_header(c, top) < 0)
 		goto done;
+	for (xmlNode *e = first_elem(later); e; e = next_elem(e))
+		for (xmlNode *k = first_elem(e); k; k = next_elem(k))
+			if ((e->name[0] == 's' ? parse_stage(c, k, &cap, &a, &b) : parse_feature(c, k, &a)) < 0)
+				goto done;
 	if (!seen_st || !seen_ft) {
 		vb_err_set("no <stages> or <features>");
 		goto done;
@@ -602,6 +614,7 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 done:
 	free(a.v);
 	free(b.v);
+	xmlFreeNode(later);
 	xmlFreeDoc(hd);
 	return rc;
 }
