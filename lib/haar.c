@@ -299,17 +299,30 @@ static void classify_corners(struct feat *f)
 	f->ncorners = used;
 }
 
-/* One <_> of <features>: feature i. */
-static int parse_feature(struct vb_haar *c, xmlNode *f, struct nums *v)
+/* Room for n more of c->field (count c->count, capacity *cap). */
+#define GROW(field, count, cap, n, first)                                          \
+	do {                                                                        \
+		while ((count) + (n) > (cap)) {                                     \
+			int nc_ = (cap) ? 2 * (cap) : (first);                      \
+			void *p_ = realloc((field), (size_t)nc_ * sizeof *(field)); \
+			if (!p_)                                                    \
+				return vb_err_set("out of memory");                \
+			(field) = p_;                                               \
+			(cap) = nc_;                                                \
+		}                                                                   \
+	} while (0)
+
+/* Capacities of the growing arrays while the cascade is read. */
+struct caps {
+	int feats, stages, trees, nodes, leaves, subsets;
+};
+
+/* One <_> of <features>: feature c->nfeats. */
+static int parse_feature(struct vb_haar *c, xmlNode *f, struct caps *cap, struct nums *v)
 {
 	int i = c->nfeats;
 
-	if (i % 256 == 0) {
-		struct feat *p = realloc(c->feats, (size_t)(i + 256) * sizeof *p);
-		if (!p)
-			return vb_err_set("out of memory");
-		c->feats = p;
-	}
+	GROW(c->feats, c->nfeats, cap->feats, 1, 256);
 	struct feat *ft = &c->feats[i];
 	memset(ft, 0, sizeof *ft);
 	c->nfeats++;
@@ -363,24 +376,6 @@ static int parse_feature(struct vb_haar *c, xmlNode *f, struct nums *v)
 bad:
 	return vb_err_set("feature %d: bad rectangle", i);
 }
-
-/* Room for n more of c->field (count c->count, capacity *cap). */
-#define GROW(field, count, cap, n, first)                                          \
-	do {                                                                        \
-		while ((count) + (n) > (cap)) {                                     \
-			int nc_ = (cap) ? 2 * (cap) : (first);                      \
-			void *p_ = realloc((field), (size_t)nc_ * sizeof *(field)); \
-			if (!p_)                                                    \
-				return vb_err_set("out of memory");                \
-			(field) = p_;                                               \
-			(cap) = nc_;                                                \
-		}                                                                   \
-	} while (0)
-
-/* Capacities of the growing arrays while stages are read. */
-struct caps {
-	int stages, trees, nodes, leaves, subsets;
-};
 
 /* One <_> of <stages>: stage c->nstages. */
 static int parse_stage(struct vb_haar *c, xmlNode *s, struct caps *cap, struct nums *in, struct nums *lv)
@@ -560,7 +555,7 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 			if (parse_stage(c, n, &cap, &a, &b) < 0)
 				goto done;
 		} else if (d == 3 && in == FEATURES) {
-			if (parse_feature(c, n, &a) < 0)
+			if (parse_feature(c, n, &cap, &a) < 0)
 				goto done;
 		}
 		ret = xmlTextReaderNext(r);
@@ -588,7 +583,7 @@ static int parse_stream(struct vb_haar *c, xmlTextReaderPtr r)
 		goto done;
 	for (xmlNode *e = first_elem(later); e; e = next_elem(e))
 		for (xmlNode *k = first_elem(e); k; k = next_elem(k))
-			if ((e->name[0] == 's' ? parse_stage(c, k, &cap, &a, &b) : parse_feature(c, k, &a)) < 0)
+			if ((e->name[0] == 's' ? parse_stage(c, k, &cap, &a, &b) : parse_feature(c, k, &cap, &a)) < 0)
 				goto done;
 	if (!seen_st || !seen_ft) {
 		vb_err_set("no <stages> or <features>");
@@ -846,12 +841,6 @@ static void hrow(const uint8_t *s, const struct lin *X, int dw, int sw, uint16_t
 		out[d] = last;
 }
 
-struct rs_buf {
-	struct lin X, Y;
-	uint16_t *r0, *r1;
-	int *mem;
-};
-
 /* One output row from two horizontally resized rows.  (The loops here and
  * in integrals are vectorised by the compiler, twice as wide with AVX2.) */
 __attribute__((target_clones("avx2", "default")))
@@ -889,9 +878,10 @@ static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
 	uint16_t *r1 = (uint16_t *)p;
 	lin_coeffs(&X, sw, dw);
 	lin_coeffs(&Y, sh, dh);
-	for (int d = 0; d < dw; d++)
-		X.c01[d] = X.c0[d] | (uint32_t)X.c1[d] << 16;
-	if (!vec)
+	if (vec)
+		for (int d = 0; d < dw; d++)
+			X.c01[d] = X.c0[d] | (uint32_t)X.c1[d] << 16;
+	else
 		X.c01 = NULL;
 	int have0 = -1, have1 = -1;
 	for (int y = 0; y < dh; y++) {
@@ -928,11 +918,6 @@ static int resize_exact(const uint8_t *src, int sw, int sh, ptrdiff_t sstride,
 /* ---------------------------------------------------------------------- */
 /* Integral images                                                         */
 
-/* Sum and squared-sum integrals of a w x h image, (w+1) x (h+1) values each
- * in rows of S; with eo, column X is stored at X / 2 when even and at
- * S / 2 + X / 2 when odd (see the vector evaluator).  Unsigned arithmetic:
- * values wrap as OpenCV's int32 do; window differences are still exact.
- * tmp holds 2 * (w + 1) words. */
 #ifdef HAVE_AVX2_KERNEL
 /* Prefix sums of 8 words. */
 __attribute__((target("avx2"))) static inline __m256i scan8(__m256i v)
@@ -967,6 +952,11 @@ __attribute__((target("avx2"))) static int row_prefix_avx2(const uint8_t *r, int
 }
 #endif
 
+/* Sum and squared-sum integrals of a w x h image, (w+1) x (h+1) values each
+ * in rows of S; with eo, column X is stored at X / 2 when even and at
+ * S / 2 + X / 2 when odd (see the vector evaluator).  Unsigned arithmetic:
+ * values wrap as OpenCV's int32 do; window differences are still exact.
+ * tmp holds 2 * (w + 1) words. */
 __attribute__((target_clones("avx2", "default")))
 static void integrals(const uint8_t *img, int w, int h, int S, int eo,
                       uint32_t *sum, uint32_t *sq, uint32_t *tmp, int vec)
