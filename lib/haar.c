@@ -12,8 +12,9 @@
  *
  * Two evaluators compute the same thing: a plain one for every cascade
  * kind, and for upright Haar stumps (the frontal-face cascades) an AVX2 one
- * that runs 8 neighbouring windows per vector, stage after stage, until all
- * eight are rejected.  For it the integral images of step-2 scales are
+ * that runs 8 neighbouring windows per vector; a row's vectors go through
+ * the cascade together, stage by stage, each stage over the vectors with a
+ * window still alive.  For it the integral images of step-2 scales are
  * stored with even and odd columns apart, so 8 windows two pixels apart
  * read 8 consecutive integers.
  */
@@ -1309,19 +1310,67 @@ T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
 	       _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
 }
 
+/* OpenCV skips the window after one the first stage rejects.  For the
+ * rejections of 8 windows in a row (a bit mask) and whether the first of
+ * them is evaluated: the windows evaluated, and in bit 8 whether the next
+ * one is.  A table, because the loop's branches do not predict. */
+static uint16_t skips[2][256];
+
+static void skips_init(void)
+{
+	for (int c0 = 0; c0 < 2; c0++)
+		for (int rej = 0; rej < 256; rej++) {
+			int carry = c0, ev = 0;
+			for (int k = 0; k < 8; k++) {
+				if (carry)
+					ev |= 1 << k;
+				carry = !(carry && (rej >> k & 1));
+			}
+			skips[c0][rej] = (uint16_t)(ev | carry << 8);
+		}
+}
+
+/* Per-worker scratch of scan_row_avx2 for rows of up to n windows. */
+struct rowbuf {
+	float *vnf;      /* 8 per group */
+	int *alive;      /* per group: live windows */
+	int *list;       /* groups still alive */
+};
+
+/* One stage on group p: the pass mask of its 8 windows. */
+T_AVX2 static inline int stage_pass(const struct vb_haar *c, const struct vcascade *v, int si,
+                                    const struct vstump *sp, const uint32_t *p, __m256 vnf)
+{
+	const struct stage *st = &c->stages[si];
+	__m256 fa = _mm256_setzero_ps();
+	for (int t = 0; t < st->ntrees; t++)
+		fa = _mm256_add_ps(fa, stump_leaf(sp + t, p, vnf));
+	int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
+	int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
+	if ((pass | fail) != 0xff)
+		pass = stage_double(st, sp, p, vnf);
+	return pass;
+}
+
 /* Scan n windows of one row (window i at ps + i): append the indices of the
- * accepted ones to hits.  Returns the number appended. */
+ * accepted ones to hits.  Returns the number appended.  The row's groups of
+ * 8 windows go through the cascade together, stage by stage, each stage
+ * over the groups still alive: the groups' work overlaps, and no branch
+ * depends on one group's outcome. */
 T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
-                                const uint32_t *ps, const uint32_t *pq, int n, int *hits)
+                                const uint32_t *ps, const uint32_t *pq, int n, int *hits,
+                                const struct rowbuf *rb)
 {
 	const double area = (double)(c->winw - 2) * (c->winh - 2);
 	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
 	const __m256d zero_d = _mm256_setzero_pd(), one_d = _mm256_set1_pd(1.0);
-	int carry = 1, nh = 0;
+	int G = (n + 7) / 8, nl = 0, nh = 0;
+	int *alive = rb->alive, *list = rb->list;
 
-	for (int i0 = 0; i0 < n; i0 += 8) {
-		const uint32_t *p = ps + i0, *q = pq + i0;
-		int valid = n - i0 >= 8 ? 0xff : (1 << (n - i0)) - 1;
+	/* variance normalisation: the windows that are not flat */
+	for (int g = 0; g < G; g++) {
+		const uint32_t *p = ps + 8 * g, *q = pq + 8 * g;
+		int valid = n - 8 * g >= 8 ? 0xff : (1 << (n - 8 * g)) - 1;
 		__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
 		__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
 		__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
@@ -1338,44 +1387,51 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 		__m256d ok0 = _mm256_and_pd(pos0, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f0)), tenth, _CMP_LT_OQ));
 		__m256d ok1 = _mm256_and_pd(pos1, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f1)), tenth, _CMP_LT_OQ));
 		int varok = (_mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4) & valid;
+		_mm256_storeu_ps(rb->vnf + 8 * g, _mm256_set_m128(f1, f0));
+		alive[g] = varok;
+		list[nl] = g;
+		nl += varok != 0;
+	}
+	/* the first stage; OpenCV skips the window after one it rejects */
+	const struct vstump *sp = v->st;
+	for (int k = 0; k < nl; k++) {
+		int g = list[k];
+		__m256 vnf = _mm256_loadu_ps(rb->vnf + 8 * g);
+		alive[g] |= stage_pass(c, v, 0, sp, ps + 8 * g, vnf) << 8;
+	}
+	int carry = 1;
+	nl = 0;
+	for (int g = 0; g < G; g++) {
+		int varok = alive[g] & 0xff, pass = alive[g] >> 8;
 		if (!varok) {
 			carry = 1;   /* flat windows do not cause skips */
+			alive[g] = 0;
 			continue;
 		}
-		__m256 vnf = _mm256_set_m128(f1, f0);
-		int alive = 0;
-		const struct vstump *sp = v->st;
-		for (int si = 0; si < c->nstages; si++) {
-			const struct stage *st = &c->stages[si];
-			const struct vstump *sp0 = sp;
-			__m256 fa = _mm256_setzero_ps();
-			for (int t = 0; t < st->ntrees; t++, sp++) {
-				fa = _mm256_add_ps(fa, stump_leaf(sp, p, vnf));
-			}
-			int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
-			int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
-			if ((pass | fail) != 0xff)
-				pass = stage_double(st, sp0, p, vnf);
-			if (si == 0) {
-				/* OpenCV skips the window after one rejected by stage 0 */
-				int rej = varok & ~pass, ev = 0;
-				for (int k = 0; k < 8; k++) {
-					if (carry)
-						ev |= 1 << k;
-					carry = !(carry && (rej >> k & 1));
-				}
-				alive = ev & varok & pass;
-			} else {
-				alive &= pass;
-			}
-			if (!alive)
-				break;
+		int e = skips[carry][varok & ~pass];
+		carry = e >> 8;
+		alive[g] = e & varok & pass;
+		list[nl] = g;
+		nl += alive[g] != 0;
+	}
+	/* the other stages, over the groups still alive */
+	sp += c->stages[0].ntrees;
+	for (int si = 1; si < c->nstages && nl; si++) {
+		int m = 0;
+		for (int k = 0; k < nl; k++) {
+			int g = list[k];
+			__m256 vnf = _mm256_loadu_ps(rb->vnf + 8 * g);
+			alive[g] &= stage_pass(c, v, si, sp, ps + 8 * g, vnf);
+			list[m] = g;
+			m += alive[g] != 0;
 		}
-		while (alive) {
-			int k = __builtin_ctz(alive);
-			hits[nh++] = i0 + k;
-			alive &= alive - 1;
-		}
+		nl = m;
+		sp += c->stages[si].ntrees;
+	}
+	for (int k = 0; k < nl; k++) {
+		int g = list[k];
+		for (int a = alive[g]; a; a &= a - 1)
+			hits[nh++] = 8 * g + __builtin_ctz(a);
 	}
 	return nh;
 }
@@ -1493,9 +1549,12 @@ static void *search_worker(void *arg)
 	uint32_t *diag = c->tilted ? malloc(2 * ((size_t)w + h + 2) * sizeof *diag) : NULL;
 	uint8_t *img = malloc((size_t)w * h + 16);
 	int *hits = malloc(((size_t)w + 16) * sizeof(int));
+	size_t ng = (size_t)w / 8 + 2;
+	struct rowbuf rb = { malloc(8 * ng * sizeof(float)), malloc(ng * sizeof(int)),
+	                     malloc(ng * sizeof(int)) };
 	uint32_t *tmp = malloc(2 * ((size_t)w + 1) * sizeof *tmp);
 
-	if (!sum || !sq || !img || !hits || !tmp || (c->tilted && (!tl || !pre || !diag))) {
+	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || (c->tilted && (!tl || !pre || !diag))) {
 		vb_err_set("out of memory");
 		goto fail;
 	}
@@ -1523,7 +1582,7 @@ static void *search_worker(void *arg)
 #ifdef HAVE_AVX2_KERNEL
 				int n = eo ? (nxw + 1) / 2 : nxw;
 				int nh = scan_row_avx2(c, eo ? &s->v2 : &s->v1, sum + (size_t)y * S,
-				                       sq + (size_t)y * S, n, hits);
+				                       sq + (size_t)y * S, n, hits, &rb);
 				for (int k = 0; k < nh; k++) {
 					int x = eo ? 2 * hits[k] : hits[k];
 					if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
@@ -1556,6 +1615,9 @@ done:
 	free(img);
 	free(hits);
 	free(tmp);
+	free(rb.vnf);
+	free(rb.alive);
+	free(rb.list);
 	return NULL;
 }
 
@@ -1583,6 +1645,8 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 		goto done;
 	}
 	if (s.use_vec) {
+		static pthread_once_t once = PTHREAD_ONCE_INIT;
+		pthread_once(&once, skips_init);
 		if (build_vstumps(c, S, 0, &s.v1) < 0 || build_vstumps(c, S, S / 2, &s.v2) < 0)
 			goto done;
 	} else {
