@@ -1254,44 +1254,63 @@ T_AVX2 static inline __m256i ld2(const uint32_t *p, const uint32_t *c, int i, in
 	return _mm256_sub_epi32(ld(p + c[i]), ld(p + c[j]));
 }
 
-/* One stump on 8 windows: its leaf value (left or right) per window. */
+/* The value of a feature on 8 windows, by its corners c (see VS_EDGE) or
+ * rectangles, before variance normalisation. */
+T_AVX2 static inline __m256 edge_value(const uint32_t *c, const uint32_t *p)
+{
+	__m256i t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3)), u = ld2(p, c, 4, 5);
+	return _mm256_cvtepi32_ps(_mm256_add_epi32(t, _mm256_add_epi32(u, u)));
+}
+
+T_AVX2 static inline __m256 line_value(const uint32_t *c, const uint32_t *p)
+{
+	__m256i t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3));
+	__m256i u = _mm256_add_epi32(ld2(p, c, 4, 5), ld2(p, c, 6, 7));
+	return _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_add_epi32(t, u), _mm256_add_epi32(u, u)));
+}
+
+T_AVX2 static inline __m256 diag_value(const uint32_t *c, int neg, const uint32_t *p)
+{
+	__m256i t = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[0]), ld(p + c[1])),
+	                             _mm256_add_epi32(ld(p + c[2]), ld(p + c[3])));
+	__m256i u = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[4]), ld(p + c[5])),
+	                             _mm256_add_epi32(ld(p + c[6]), ld(p + c[7])));
+	t = _mm256_add_epi32(t, _mm256_slli_epi32(ld(p + c[8]), 2));
+	u = _mm256_add_epi32(u, u);
+	return _mm256_cvtepi32_ps(neg ? _mm256_sub_epi32(u, t) : _mm256_sub_epi32(t, u));
+}
+
+T_AVX2 static inline __m256 rects_value(const struct vstump *sp, const uint32_t *p)
+{
+	__m256 f = _mm256_add_ps(
+		_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
+		_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
+	if (sp->w[2] != 0.0f)
+		f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
+		                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+	return f;
+}
+
+/* A stump's leaf (left or right) for feature values f, normalised by vnf. */
+T_AVX2 static inline __m256 leaf(const struct vstump *sp, __m256 f, __m256 vnf)
+{
+	__m256 lt = _mm256_cmp_ps(_mm256_mul_ps(f, vnf), _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
+	return _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
+}
+
+/* One stump on 8 windows: its leaf value per window. */
 T_AVX2 static inline __m256 stump_leaf(const struct vstump *sp, const uint32_t *p, __m256 vnf)
 {
-	const uint32_t *c = sp->c;
-	__m256i t, u;
-	__m256 f;
-
 	switch (sp->kind) {
 	case VS_EDGE:
-		t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3));
-		u = ld2(p, c, 4, 5);
-		f = _mm256_cvtepi32_ps(_mm256_add_epi32(t, _mm256_add_epi32(u, u)));
-		break;
+		return leaf(sp, edge_value(sp->c, p), vnf);
 	case VS_LINE:
-		t = _mm256_add_epi32(ld2(p, c, 0, 1), ld2(p, c, 2, 3));
-		u = _mm256_add_epi32(ld2(p, c, 4, 5), ld2(p, c, 6, 7));
-		f = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_add_epi32(t, u), _mm256_add_epi32(u, u)));
-		break;
+		return leaf(sp, line_value(sp->c, p), vnf);
 	case VS_DIAG:
-		t = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[0]), ld(p + c[1])),
-		                     _mm256_add_epi32(ld(p + c[2]), ld(p + c[3])));
-		u = _mm256_add_epi32(_mm256_add_epi32(ld(p + c[4]), ld(p + c[5])),
-		                     _mm256_add_epi32(ld(p + c[6]), ld(p + c[7])));
-		t = _mm256_add_epi32(t, _mm256_slli_epi32(ld(p + c[8]), 2));
-		u = _mm256_add_epi32(u, u);
-		f = _mm256_cvtepi32_ps(sp->neg ? _mm256_sub_epi32(u, t) : _mm256_sub_epi32(t, u));
-		break;
+		return leaf(sp, diag_value(sp->c, sp->neg, p), vnf);
 	default:
-		f = _mm256_add_ps(
-			_mm256_mul_ps(_mm256_set1_ps(sp->w[0]), _mm256_cvtepi32_ps(sum4v(p, sp->o[0]))),
-			_mm256_mul_ps(_mm256_set1_ps(sp->w[1]), _mm256_cvtepi32_ps(sum4v(p, sp->o[1]))));
-		if (sp->w[2] != 0.0f)
-			f = _mm256_add_ps(f, _mm256_mul_ps(_mm256_set1_ps(sp->w[2]),
-			                                   _mm256_cvtepi32_ps(sum4v(p, sp->o[2]))));
+		return leaf(sp, rects_value(sp, p), vnf);
 	}
-	f = _mm256_mul_ps(f, vnf);
-	__m256 lt = _mm256_cmp_ps(f, _mm256_set1_ps(sp->thr), _CMP_LT_OQ);
-	return _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
 }
 
 /* One stage summed in double as OpenCV does: the pass mask of 8 windows. */
@@ -1335,21 +1354,82 @@ struct rowbuf {
 	float *vnf;      /* 8 per group */
 	int *alive;      /* per group: live windows */
 	int *list;       /* groups still alive */
+	int *pass;       /* per entry of list: the stage's pass mask */
 };
 
-/* One stage on group p: the pass mask of its 8 windows. */
-T_AVX2 static inline int stage_pass(const struct vb_haar *c, const struct vcascade *v, int si,
-                                    const struct vstump *sp, const uint32_t *p, __m256 vnf)
+/* Stage si's pass mask of the 8 windows at p from their float sum fa. */
+T_AVX2 static inline int stage_mask(const struct vb_haar *c, const struct vcascade *v, int si,
+                                    const struct vstump *sp, __m256 fa, const uint32_t *p,
+                                    __m256 vnf)
 {
-	const struct stage *st = &c->stages[si];
-	__m256 fa = _mm256_setzero_ps();
-	for (int t = 0; t < st->ntrees; t++)
-		fa = _mm256_add_ps(fa, stump_leaf(sp + t, p, vnf));
 	int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
 	int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
 	if ((pass | fail) != 0xff)
-		pass = stage_double(st, sp, p, vnf);
+		pass = stage_double(&c->stages[si], sp, p, vnf);
 	return pass;
+}
+
+/* One stage (stumps sp) on the group of 8 windows at p: their pass mask. */
+T_AVX2 static inline int stage_pass(const struct vb_haar *c, const struct vcascade *v, int si,
+                                    const struct vstump *sp, const uint32_t *p, __m256 vnf)
+{
+	__m256 fa = _mm256_setzero_ps();
+	for (int t = 0; t < c->stages[si].ntrees; t++)
+		fa = _mm256_add_ps(fa, stump_leaf(sp + t, p, vnf));
+	return stage_mask(c, v, si, sp, fa, p, vnf);
+}
+
+/* The same on two groups at once, each stump read once for both (about 5%
+ * faster): the pass masks in m[0] and m[1]. */
+T_AVX2 static inline void stage_pass2(const struct vb_haar *c, const struct vcascade *v, int si,
+                                      const struct vstump *sp, const uint32_t *p0, __m256 n0,
+                                      const uint32_t *p1, __m256 n1, int m[2])
+{
+	__m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps(), a, b;
+	for (int t = 0; t < c->stages[si].ntrees; t++) {
+		const struct vstump *q = sp + t;
+		switch (q->kind) {
+		case VS_EDGE:
+			a = edge_value(q->c, p0);
+			b = edge_value(q->c, p1);
+			break;
+		case VS_LINE:
+			a = line_value(q->c, p0);
+			b = line_value(q->c, p1);
+			break;
+		case VS_DIAG:
+			a = diag_value(q->c, q->neg, p0);
+			b = diag_value(q->c, q->neg, p1);
+			break;
+		default:
+			a = rects_value(q, p0);
+			b = rects_value(q, p1);
+		}
+		f0 = _mm256_add_ps(f0, leaf(q, a, n0));
+		f1 = _mm256_add_ps(f1, leaf(q, b, n1));
+	}
+	m[0] = stage_mask(c, v, si, sp, f0, p0, n0);
+	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
+}
+
+/* Stage si (stumps sp) on the groups rb->list[0..nl) of the row at ps:
+ * their pass masks in rb->pass, two groups at a time. */
+T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v, int si,
+                              const struct vstump *sp, const uint32_t *ps,
+                              const struct rowbuf *rb, int nl)
+{
+	const int *list = rb->list;
+	int k = 0;
+
+	for (; k + 1 < nl; k += 2) {
+		int g = list[k], h = list[k + 1];
+		stage_pass2(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g),
+		            ps + 8 * h, _mm256_loadu_ps(rb->vnf + 8 * h), rb->pass + k);
+	}
+	if (k < nl) {
+		int g = list[k];
+		rb->pass[k] = stage_pass(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g));
+	}
 }
 
 /* Scan n windows of one row (window i at ps + i): append the indices of the
@@ -1394,11 +1474,9 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 	}
 	/* the first stage; OpenCV skips the window after one it rejects */
 	const struct vstump *sp = v->st;
-	for (int k = 0; k < nl; k++) {
-		int g = list[k];
-		__m256 vnf = _mm256_loadu_ps(rb->vnf + 8 * g);
-		alive[g] |= stage_pass(c, v, 0, sp, ps + 8 * g, vnf) << 8;
-	}
+	stage_over(c, v, 0, sp, ps, rb, nl);
+	for (int k = 0; k < nl; k++)
+		alive[list[k]] |= rb->pass[k] << 8;
 	int carry = 1;
 	nl = 0;
 	for (int g = 0; g < G; g++) {
@@ -1417,15 +1495,15 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 	/* the other stages, over the groups still alive */
 	sp += c->stages[0].ntrees;
 	for (int si = 1; si < c->nstages && nl; si++) {
-		int m = 0;
+		int kept = 0;
+		stage_over(c, v, si, sp, ps, rb, nl);
 		for (int k = 0; k < nl; k++) {
 			int g = list[k];
-			__m256 vnf = _mm256_loadu_ps(rb->vnf + 8 * g);
-			alive[g] &= stage_pass(c, v, si, sp, ps + 8 * g, vnf);
-			list[m] = g;
-			m += alive[g] != 0;
+			alive[g] &= rb->pass[k];
+			list[kept] = g;
+			kept += alive[g] != 0;
 		}
-		nl = m;
+		nl = kept;
 		sp += c->stages[si].ntrees;
 	}
 	for (int k = 0; k < nl; k++) {
@@ -1551,10 +1629,10 @@ static void *search_worker(void *arg)
 	int *hits = malloc(((size_t)w + 16) * sizeof(int));
 	size_t ng = (size_t)w / 8 + 2;
 	struct rowbuf rb = { malloc(8 * ng * sizeof(float)), malloc(ng * sizeof(int)),
-	                     malloc(ng * sizeof(int)) };
+	                     malloc(ng * sizeof(int)), malloc(ng * sizeof(int)) };
 	uint32_t *tmp = malloc(2 * ((size_t)w + 1) * sizeof *tmp);
 
-	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || (c->tilted && (!tl || !pre || !diag))) {
+	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || !rb.pass || (c->tilted && (!tl || !pre || !diag))) {
 		vb_err_set("out of memory");
 		goto fail;
 	}
@@ -1618,6 +1696,7 @@ done:
 	free(rb.vnf);
 	free(rb.alive);
 	free(rb.list);
+	free(rb.pass);
 	return NULL;
 }
 
