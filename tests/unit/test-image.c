@@ -306,6 +306,20 @@ static void test_gray(void)
 	   "luma of white, red, green, blue is 255 76 150 29 (as PIL)");
 	vb_image_free(g);
 	vb_image_free(c);
+
+	/* long enough for the vector loop, and a tail */
+	c = vb_image_new(101, 3, 3);
+	for (int i = 0; i < 101 * 3 * 3; i++)
+		c->px[i] = (uint8_t)(i * 37 + (i >> 3) * 11);
+	g = vb_image_to_gray(c);
+	int bad = !g;
+	for (int i = 0; g && i < 101 * 3; i++) {
+		unsigned r = c->px[3 * i], gr = c->px[3 * i + 1], b = c->px[3 * i + 2];
+		bad |= g->px[i] != (uint8_t)((r * 19595u + gr * 38470u + b * 7471u + 0x8000u) >> 16);
+	}
+	ok(!bad, "luma of 303 pixels, each (19595 R + 38470 G + 7471 B + 2^15) >> 16");
+	vb_image_free(g);
+	vb_image_free(c);
 }
 
 static void test_resize(void)
