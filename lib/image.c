@@ -91,12 +91,24 @@ static inline uint8_t over_white(unsigned c, unsigned a)
 	return (uint8_t)((c * a + 255u * (255u - a) + 127u) / 255u);
 }
 
+/* luma of n RGB pixels; vectorised (about twice as fast) */
+__attribute__((target_clones("avx2", "default"), optimize("O3")))
+static void gray_from_rgb(const uint8_t *rgb, uint8_t *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		g[i] = luma(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+}
+
 /* Convert one row of n pixels of `in_ch` 8-bit channels (1 gray, 2 gray +
  * alpha, 3 RGB, 4 RGBA) into `out_ch` channels (1 or 3). */
 static void convert_row(uint8_t *out, int out_ch, const uint8_t *in, int in_ch, int n, int drop_alpha)
 {
 	int i;
 
+	if (in_ch == 3 && out_ch == 1) {
+		gray_from_rgb(in, out, (size_t)n);
+		return;
+	}
 	for (i = 0; i < n; i++, in += in_ch) {
 		unsigned r, g, b;
 
@@ -812,14 +824,6 @@ struct vb_image *vb_image_load(const char *path, int flags)
 
 /* ---------------------------------------------------------------------- */
 /* Conversion, resizing, cropping */
-
-/* luma of n RGB pixels; vectorised (about twice as fast) */
-__attribute__((target_clones("avx2", "default"), optimize("O3")))
-static void gray_from_rgb(const uint8_t *rgb, uint8_t *g, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		g[i] = luma(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
-}
 
 struct vb_image *vb_image_to_gray(const struct vb_image *src)
 {

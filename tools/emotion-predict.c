@@ -750,7 +750,8 @@ static int process_input(struct ctx *c, FILE *f, const char *name)
 	for (long k = 0;; k++) {
 		struct vb_image *img;
 		long frame = c->frame;
-		int r = vb_image_read(f, 0, &img);
+		/* gray is all that is needed but for drawing on the picture */
+		int r = vb_image_read(f, c->cl->annotate ? 0 : VB_IMG_GRAY, &img);
 		if (r == 0) {
 			if (k == 0)
 				return vb_err_set("%s: no image", name);
