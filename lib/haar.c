@@ -1298,19 +1298,25 @@ T_AVX2 static inline __m256 leaf(const struct vstump *sp, __m256 f, __m256 vnf)
 	return _mm256_blendv_ps(_mm256_set1_ps(sp->right), _mm256_set1_ps(sp->left), lt);
 }
 
-/* One stump on 8 windows: its leaf value per window. */
-T_AVX2 static inline __m256 stump_leaf(const struct vstump *sp, const uint32_t *p, __m256 vnf)
+/* A stump's feature value on 8 windows, before variance normalisation. */
+T_AVX2 static inline __m256 feature_value(const struct vstump *sp, const uint32_t *p)
 {
 	switch (sp->kind) {
 	case VS_EDGE:
-		return leaf(sp, edge_value(sp->c, p), vnf);
+		return edge_value(sp->c, p);
 	case VS_LINE:
-		return leaf(sp, line_value(sp->c, p), vnf);
+		return line_value(sp->c, p);
 	case VS_DIAG:
-		return leaf(sp, diag_value(sp->c, sp->neg, p), vnf);
+		return diag_value(sp->c, sp->neg, p);
 	default:
-		return leaf(sp, rects_value(sp, p), vnf);
+		return rects_value(sp, p);
 	}
+}
+
+/* One stump on 8 windows: its leaf value per window. */
+T_AVX2 static inline __m256 stump_leaf(const struct vstump *sp, const uint32_t *p, __m256 vnf)
+{
+	return leaf(sp, feature_value(sp, p), vnf);
 }
 
 /* One stage summed in double as OpenCV does: the pass mask of 8 windows. */
@@ -1385,28 +1391,11 @@ T_AVX2 static inline void stage_pass2(const struct vb_haar *c, const struct vcas
                                       const struct vstump *sp, const uint32_t *p0, __m256 n0,
                                       const uint32_t *p1, __m256 n1, int m[2])
 {
-	__m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps(), a, b;
+	__m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps();
 	for (int t = 0; t < c->stages[si].ntrees; t++) {
 		const struct vstump *q = sp + t;
-		switch (q->kind) {
-		case VS_EDGE:
-			a = edge_value(q->c, p0);
-			b = edge_value(q->c, p1);
-			break;
-		case VS_LINE:
-			a = line_value(q->c, p0);
-			b = line_value(q->c, p1);
-			break;
-		case VS_DIAG:
-			a = diag_value(q->c, q->neg, p0);
-			b = diag_value(q->c, q->neg, p1);
-			break;
-		default:
-			a = rects_value(q, p0);
-			b = rects_value(q, p1);
-		}
-		f0 = _mm256_add_ps(f0, leaf(q, a, n0));
-		f1 = _mm256_add_ps(f1, leaf(q, b, n1));
+		f0 = _mm256_add_ps(f0, leaf(q, feature_value(q, p0), n0));
+		f1 = _mm256_add_ps(f1, leaf(q, feature_value(q, p1), n1));
 	}
 	m[0] = stage_mask(c, v, si, sp, f0, p0, n0);
 	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
