@@ -14,7 +14,6 @@
 struct bn {
 	double eps, momentum;
 	float *mean, *invstd; /* of the last training batch */
-	int folded;           /* inference: the layer before applies it */
 };
 
 /* Sums over one row with eight float accumulators (independent, so the
@@ -162,11 +161,6 @@ static void bwd(void *arg, int tid, long lo, long hi)
 static void bn_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
                        int n, int train)
 {
-	struct bn *b = l->st;
-	if (b->folded && !train) {
-		memcpy(y, x, sizeof(float) * n * l->in.c * l->in.h * l->in.w);
-		return;
-	}
 	struct job j = {l, x, y, NULL, NULL, n, train};
 	vb_pool_run(net->pool, l->in.c, fwd, &j);
 	if (train)
@@ -220,7 +214,7 @@ void vb_bn_fold(const struct vb_layer *l, int out, long per, const float *w, con
 
 void vb_bn_mark_folded(struct vb_layer *l)
 {
-	((struct bn *)l->st)->folded = 1;
+	l->skip = 1;
 }
 
 int vb_bn_init(struct vb_layer *l, double eps, double momentum)

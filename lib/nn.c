@@ -19,11 +19,22 @@ void *vb_alloc_big(size_t bytes, int zero)
 	void *p = NULL;
 	if (bytes < HUGE)
 		return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+	if (zero) {
+		/* calloc takes fresh zero pages for such sizes rather than
+		 * clearing them, so a model's weights, loaded or borrowed from
+		 * the file (model.c), cost no faults here; the huge-page advice
+		 * covers the whole 2 MiB pages inside */
+		if (!(p = calloc(1, bytes)))
+			return NULL;
+		uintptr_t a = ((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1);
+		uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE - 1);
+		if (e > a)
+			madvise((void *)a, e - a, MADV_HUGEPAGE);   /* advice only */
+		return p;
+	}
 	if (posix_memalign(&p, HUGE, bytes) != 0)
 		return NULL;
 	madvise(p, bytes, MADV_HUGEPAGE);   /* advice only: failure is harmless */
-	if (zero)
-		memset(p, 0, bytes);
 	return p;
 }
 
@@ -236,7 +247,8 @@ void vb_param_free(struct vb_param *p)
 {
 	if (!p)
 		return;
-	free(p->w);
+	if (!p->borrowed)
+		free(p->w);
 	free(p->g);
 	free(p->m);
 	free(p->v);
@@ -390,7 +402,7 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 		long sz = shape_size(l->out);
 		if (sz > gmax)
 			gmax = sz;
-		if (l->ops->inplace)
+		if (l->ops->inplace || l->skip)
 			net->act[i + 1] = net->act[i];
 		else if (!(net->act[i + 1] = vb_alloc_big(sizeof(float) * maxbatch * sz, 0)))
 			goto oom;
@@ -445,6 +457,19 @@ int vb_net_freeze(struct vb_net *net)
 		if (relu)
 			vb_relu_mark_fused(relu);
 	}
+	/* a one-channel convolution into the next, past a folded batch norm */
+	for (int i = 0; i < net->nlayers; i++) {
+		struct vb_layer *a = net->layers[i];
+		int j = i + 1;
+		while (j < net->nlayers && net->layers[j]->skip)
+			j++;
+		if (!vb_conv_is(a) || j == net->nlayers || !vb_conv_is(net->layers[j]))
+			continue;
+		int r = vb_conv_fuse(a, net->layers[j]);
+		if (r < 0)
+			return -1;
+		a->skip = r;
+	}
 	net->frozen = 1;
 	if (!net->act)
 		return 0;
@@ -460,7 +485,8 @@ const float *vb_net_forward(struct vb_net *net, int n, int train)
 		net->step++;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct vb_layer *l = net->layers[i];
-		l->ops->forward(l, net, net->act[i], net->act[i + 1], n, train);
+		if (!l->skip)
+			l->ops->forward(l, net, net->act[i], net->act[i + 1], n, train);
 	}
 	return net->act[net->nlayers];
 }

@@ -40,8 +40,9 @@ int vb_pool_size(const struct vb_pool *p);
 
 /* malloc (zero: calloc) that puts arrays of 2 MiB and more on transparent
  * huge pages where the system allows it, so that filling a 10 MB weight
- * matrix costs a few page faults instead of thousands.  Release with free().
- * NULL when out of memory. */
+ * matrix costs a few page faults instead of thousands.  Zeroed arrays are
+ * fresh pages, faulted in only when written.  Release with free().  NULL
+ * when out of memory. */
 void *vb_alloc_big(size_t bytes, int zero);
 
 /* ---- parameters -------------------------------------------------------- */
@@ -58,6 +59,7 @@ struct vb_param {
 	int decay;              /* L2 weight decay applies */
 	int buffer;             /* not trained (BN running statistics) */
 	int per_thread;         /* gradients summed from per-thread copies (tg) */
+	int borrowed;           /* w points into a loaded model file: not freed */
 };
 
 /* ---- layers ------------------------------------------------------------ */
@@ -93,6 +95,8 @@ struct vb_layer {
 	struct vb_param *param[5];
 	void *st;               /* layer state (owned) */
 	int index;              /* position in the network */
+	int skip;               /* frozen: folded into a neighbour (vb_net_freeze);
+	                         * its output is its input, it does not run */
 };
 
 /* Layer constructors (each file's own).  They fill l (ops, out shape,
@@ -120,7 +124,7 @@ void vb_relu_mark_fused(struct vb_layer *relu);
  * is y = x * scale + shift per channel; vb_bn_fold folds bn (NULL: none)
  * into the layer before it, of out units with per weights each: fb =
  * b * scale + shift (b may be NULL) and, unless fw is NULL, fw = w * scale.
- * Once folded, the batch norm's inference forward pass only copies.
+ * Once folded, the batch norm is skipped (vb_bn_mark_folded).
  * vb_conv_freeze and vb_dense_freeze make the layer's inference pass use
  * its own copy of the weights with bn (or NULL) folded in and, for a
  * convolution, relu (a ReLU after bn) applied. */
@@ -130,6 +134,12 @@ void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, co
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
 int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
+/* Fuse frozen convolution a into frozen convolution b, when a is 3 x 3
+ * 'same' stride 1 on a one-channel input, b the same on a's output, with
+ * no activation in between: b then computes both as one 5 x 5 convolution
+ * of a's input (see conv.c).  1 if fused (the caller marks a to skip), 0 if
+ * the pair does not qualify, -1 on error. */
+int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b);
 int vb_dense_freeze(struct vb_layer *dense, const struct vb_layer *bn);
 
 /* A new parameter named "<layer>.<what>" of the given shape, zero-filled,
@@ -223,7 +233,8 @@ void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n);
  * (after loading a model): each batch norm right after a convolution or
  * dense layer is folded into that layer's weights (and a ReLU after it
  * into the convolution); 3 x 3 stride-1 'same' convolutions switch to
- * Winograd's F(2x2, 3x3) algorithm (2.25 times fewer multiplications);
+ * Winograd's F(2x2, 3x3) algorithm (2.25 times fewer multiplications),
+ * and a one-channel first one is fused into the next (vb_conv_fuse);
  * dense layers take one matrix-vector product per sample.  Every sample is
  * then computed the same way whatever the batch, so results do not depend
  * on how faces are batched.  Only inference passes (train = 0) change; the

@@ -55,7 +55,56 @@ static struct vb_net *build(const char *yaml, size_t len, int classes)
 	return net;
 }
 
-static void check(const char *what, const char *yaml, size_t len)
+/* One-channel inputs: the first convolution fused into the next, past a
+ * batch norm or directly, on sizes down to one row or column. */
+static const char fuse_bn[] =
+	"name: f\ninput: [1, 7, 9]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 5, kernel: 3, padding: same}\n"
+	"  - {type: batchnorm, name: b1}\n"
+	"  - {type: conv, name: c2, filters: 6, kernel: 3, padding: same}\n"
+	"  - {type: relu}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+static const char fuse_row[] =
+	"name: f\ninput: [1, 1, 6]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 3, kernel: 3, padding: same, bias: false}\n"
+	"  - {type: conv, name: c2, filters: 4, kernel: 3, padding: same}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+static const char fuse_col[] =
+	"name: f\ninput: [1, 5, 1]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 3, kernel: 3, padding: same}\n"
+	"  - {type: batchnorm, name: b1}\n"
+	"  - {type: conv, name: c2, filters: 2, kernel: 3, padding: same, bias: false}\n"
+	"  - {type: batchnorm, name: b2}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+static const char fuse_2x2[] =
+	"name: f\ninput: [1, 2, 2]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 4, kernel: 3, padding: same}\n"
+	"  - {type: conv, name: c2, filters: 3, kernel: 3, padding: same}\n"
+	"  - {type: relu}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+/* not fused: a ReLU in between, or two input channels */
+static const char nofuse_relu[] =
+	"name: f\ninput: [1, 6, 6]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 3, kernel: 3, padding: same}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c2, filters: 3, kernel: 3, padding: same}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+
+/* Convolutions of a frozen net fused into the next one. */
+static int nfused(const struct vb_net *net)
+{
+	int n = 0;
+	for (int i = 0; i < net->nlayers; i++)
+		n += vb_conv_is(net->layers[i]) && net->layers[i]->skip;
+	return n;
+}
+
+static void check(const char *what, const char *yaml, size_t len, int fused)
 {
 	struct vb_net *a = build(yaml, len, 4), *b = build(yaml, len, 4);
 	long isz = (long)a->in.c * a->in.h * a->in.w, k = a->nclasses;
@@ -77,6 +126,9 @@ static void check(const char *what, const char *yaml, size_t len)
 	memcpy(a->act[0], x, sizeof(float) * 5 * isz);
 	memcpy(want, vb_net_forward(a, 5, 0), sizeof(float) * 5 * k);
 	ok(vb_net_freeze(b) == 0 && b->frozen, "%s: freezes", what);
+	char desc[96];
+	snprintf(desc, sizeof desc, "%s: convolutions fused into the next", what);
+	is_int(nfused(b), fused, desc);
 
 	int same = 1;
 	s = saved;
@@ -138,8 +190,14 @@ static void dw_relu(void)
 
 int main(void)
 {
-	check("odd shapes", odd, sizeof odd - 1);
+	check("odd shapes", odd, sizeof odd - 1, 0);
+	check("fused past a batch norm", fuse_bn, sizeof fuse_bn - 1, 1);
+	check("fused, one row", fuse_row, sizeof fuse_row - 1, 1);
+	check("fused, one column", fuse_col, sizeof fuse_col - 1, 1);
+	check("fused, 2 x 2", fuse_2x2, sizeof fuse_2x2 - 1, 1);
+	check("ReLU in between", nofuse_relu, sizeof nofuse_relu - 1, 0);
 	static const char *arch[] = {"vibify", "vibify-lite", "vibify-wide"};
+	static const int fused[] = {1, 0, 0};   /* the others have a ReLU between */
 	for (int i = 0; i < 3; i++) {
 		char path[256];
 		snprintf(path, sizeof path, "models/%s.yaml", arch[i]);
@@ -149,7 +207,7 @@ int main(void)
 			printf("# %s\n", vb_err_msg());
 			continue;
 		}
-		check(arch[i], text, len);
+		check(arch[i], text, len, fused[i]);
 		free(text);
 	}
 	dw_relu();
