@@ -134,6 +134,9 @@ void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, co
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
 int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
+/* Whether the AVX-512 kernels of frozen convolutions may run where the CPU
+ * has them (the default); 0 keeps to the portable code, for tests. */
+void vb_nn_set_simd(int on);
 /* Fuse frozen convolution a into frozen convolution b, when a is 3 x 3
  * 'same' stride 1 on a one-channel input, b the same on a's output, with
  * no activation in between: b then computes both as one 5 x 5 convolution

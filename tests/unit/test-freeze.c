@@ -104,7 +104,7 @@ static int nfused(const struct vb_net *net)
 	return n;
 }
 
-static void check(const char *what, const char *yaml, size_t len, int fused)
+static void check1(const char *what, const char *yaml, size_t len, int fused)
 {
 	struct vb_net *a = build(yaml, len, 4), *b = build(yaml, len, 4);
 	long isz = (long)a->in.c * a->in.h * a->in.w, k = a->nclasses;
@@ -126,7 +126,7 @@ static void check(const char *what, const char *yaml, size_t len, int fused)
 	memcpy(a->act[0], x, sizeof(float) * 5 * isz);
 	memcpy(want, vb_net_forward(a, 5, 0), sizeof(float) * 5 * k);
 	ok(vb_net_freeze(b) == 0 && b->frozen, "%s: freezes", what);
-	char desc[96];
+	char desc[160];
 	snprintf(desc, sizeof desc, "%s: convolutions fused into the next", what);
 	is_int(nfused(b), fused, desc);
 
@@ -157,6 +157,18 @@ static void check(const char *what, const char *yaml, size_t len, int fused)
 	free(want);
 	free(one);
 	free(saved);
+}
+
+/* With the AVX-512 kernels (where the CPU has them) and without. */
+static void check(const char *what, const char *yaml, size_t len, int fused)
+{
+	char name[96];
+	for (int simd = 1; simd >= 0; simd--) {
+		vb_nn_set_simd(simd);
+		snprintf(name, sizeof name, "%s%s", what, simd ? "" : " (portable code)");
+		check1(name, yaml, len, fused);
+	}
+	vb_nn_set_simd(1);
 }
 
 /* A depthwise convolution directly followed by a ReLU applies it (the
