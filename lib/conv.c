@@ -486,10 +486,11 @@ static void wino_out(const float *restrict M, int O, int OH, int OW, int tw, int
 		}
 }
 
-/* The 16 products M[xi] = U[xi] V[xi] (out x in times in x nt).  They are
- * small (for a 48 x 48 face, 32-128 rows by 36-576 columns), so an sgemm
- * call spends much of its time packing V; with AVX-512 they run here on
- * the matrices as they are: 8 rows by nv x 16 columns of M in registers,
+/* The products of the Winograd and fused convolutions (M[xi] = U[xi]
+ * V[xi], out x in times in x tiles, or k5 times 25 shifted copies of the
+ * input).  They are small (for a 48 x 48 face, 32-128 rows by 36-2304
+ * columns), so an sgemm call spends much of its time packing V; with
+ * AVX-512 they run here on the matrices as they are: 8 rows by nv x 16 columns of M in registers,
  * one row of V and eight broadcasts of U at a time. */
 #define T_512 __attribute__((target("avx512f")))
 
@@ -540,20 +541,17 @@ void column(int nv, const float *u, int O, int C, const float *v, int nt, float 
 		tile(1, nv, u + (long)o * C, C, v + t, nt, m + (long)o * nt + t, k);
 }
 
-T_512 static void wino_gemm512(const float *U, const float *V, float *M, int O, int C, int nt)
+/* m = u v: O x C times C x nt, row-major. */
+T_512 static void product512(const float *u, const float *v, float *m, int O, int C, int nt)
 {
-	for (int xi = 0; xi < 16; xi++) {
-		const float *u = U + (long)xi * O * C, *v = V + (long)xi * C * nt;
-		float *m = M + (long)xi * O * nt;
-		int t = 0;
-		/* 32 columns at a time; 33-48 left take one 48-column pass */
-		for (; nt - t > 48; t += 32)
-			column(2, u, O, C, v, nt, m, t);
-		if (nt - t > 32)
-			column(3, u, O, C, v, nt, m, t);
-		else if (nt > t)
-			column(2, u, O, C, v, nt, m, t);
-	}
+	int t = 0;
+	/* 32 columns at a time; 33-48 left take one 48-column pass */
+	for (; nt - t > 48; t += 32)
+		column(2, u, O, C, v, nt, m, t);
+	if (nt - t > 32)
+		column(3, u, O, C, v, nt, m, t);
+	else if (nt > t)
+		column(2, u, O, C, v, nt, m, t);
 }
 
 static int simd_on = 1;
@@ -573,16 +571,14 @@ static int has_avx512(void)
 	return known && simd_on;
 }
 
-static void wino_gemm(const float *U, const float *V, float *M, int O, int C, int nt)
+/* m = u v: O x C times C x nt, row-major. */
+static void product(const float *u, const float *v, float *m, int O, int C, int nt)
 {
-	if (has_avx512()) {
-		wino_gemm512(U, V, M, O, C, nt);
-		return;
-	}
-	for (int xi = 0; xi < 16; xi++)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f,
-		            U + (long)xi * O * C, C, V + (long)xi * C * nt, nt, 0.0f,
-		            M + (long)xi * O * nt, nt);
+	if (has_avx512())
+		product512(u, v, m, O, C, nt);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f, u, C, v, nt,
+		            0.0f, m, nt);
 }
 
 static void fwd_wino(void *arg, int tid, long lo, long hi)
@@ -603,7 +599,9 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
 			int ty1 = ty0 + c->trows < c->th ? ty0 + c->trows : c->th;
 			int nt = (ty1 - ty0) * tw;
 			wino_in(xp, C, PH, tw, ty0, ty1, V, e);
-			wino_gemm(c->U, V, M, O, C, nt);
+			for (int xi = 0; xi < 16; xi++)
+				product(c->U + (long)xi * O * C, V + (long)xi * C * nt,
+				        M + (long)xi * O * nt, O, C, nt);
 			wino_out(M, O, l->out.h, l->out.w, tw, ty0, ty1, j->b,
 			         c->relu ? 0.0f : -INFINITY, j->y + n * osz, e);
 		}
@@ -691,8 +689,7 @@ static void fwd_fused(void *arg, int tid, long lo, long hi)
 			for (int r = 0; r < H; r++)
 				memcpy(col + f * P + (long)r * W, xp + (long)(r + f / 5) * PW + f % 5,
 				       sizeof(float) * W);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, (int)P, 25, 1.0f, c->k5, 25,
-		            col, (int)P, 0.0f, y, (int)P);
+		product(c->k5, col, y, O, 25, (int)P);
 		fused_edges(c, H, W, O, xp, corr, y);
 		bias_floor(y, O, P, c->b5, c->relu ? 0.0f : -INFINITY);
 	}
