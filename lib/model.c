@@ -208,7 +208,7 @@ struct vb_model *vb_model_load(const char *path)
 		vb_st_drop_data(m->st);
 	m->ncls = m->net->nclasses;
 	long isz = (long)m->net->in.c * m->net->in.h * m->net->in.w;
-	if (vb_net_prepare(m->net, 1, CHUNK) < 0 || vb_net_freeze(m->net) < 0 ||
+	if (vb_net_freeze(m->net) < 0 || vb_net_prepare(m->net, 1, CHUNK) < 0 ||
 	    !(m->px = malloc(CHUNK * isz)) ||
 	    !(m->buf = malloc(sizeof(float) * CHUNK * m->ncls))) {
 		vb_err_set("'%s': out of memory", path);

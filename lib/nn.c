@@ -224,8 +224,6 @@ struct vb_param *vb_param_new(const char *layer, const char *what, int ndim,
 	p->w = vb_alloc_big(sizeof *p->w * p->n, 1);
 	if (!p->w)
 		goto oom;
-	if (!buffer && !(p->g = calloc(p->n, sizeof *p->g)))
-		goto oom;
 	return p;
 oom:
 	vb_param_free(p);
@@ -424,6 +422,9 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 			goto oom;
 	for (int i = 0; i < net->nparams; i++) {
 		struct vb_param *p = net->params[i];
+		/* gradients, but not for a frozen (inference-only) network */
+		if (!p->buffer && !p->g && !net->frozen && !(p->g = calloc(p->n, sizeof *p->g)))
+			goto oom;
 		if (!p->per_thread || !p->g || nthreads == 1)
 			continue;
 		if (!(p->tg = calloc(nthreads, sizeof *p->tg)))

@@ -145,8 +145,9 @@ void vb_nn_set_simd(int on);
 int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b);
 int vb_dense_freeze(struct vb_layer *dense, const struct vb_layer *bn);
 
-/* A new parameter named "<layer>.<what>" of the given shape, zero-filled,
- * with a gradient unless buffer.  NULL on allocation failure. */
+/* A new parameter named "<layer>.<what>" of the given shape, zero-filled;
+ * unless buffer, vb_net_prepare gives it a gradient (g) if the network is
+ * not frozen.  NULL on allocation failure. */
 struct vb_param *vb_param_new(const char *layer, const char *what, int ndim,
                               const int64_t *shape, int buffer, int decay);
 void vb_param_free(struct vb_param *p);
@@ -242,7 +243,9 @@ void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n);
  * then computed the same way whatever the batch, so results do not depend
  * on how faces are batched.  Only inference passes (train = 0) change; the
  * parameters stay as they are, so the network still saves as before, but it
- * must not be trained any more.  Re-prepares the buffers: 0 or -1. */
+ * must not be trained any more.  Re-prepares the buffers if prepared;
+ * frozen before vb_net_prepare, the network gets no gradient arrays.  0 or
+ * -1. */
 int vb_net_freeze(struct vb_net *net);
 
 /* Set OpenBLAS's own thread count (dense layers, song-cluster); with 1,

@@ -526,7 +526,7 @@ static int evaluate(const struct cmdline *c)
 		vb_fatal(VB_EXIT_DATA, "%s: label %d is out of range for the model's %d classes",
 		         d.name, d.k - 1, k);
 	/* frozen as emotion-predict's, so both score every face the same */
-	if (vb_net_prepare(net, vb_opt.threads, c->batch) < 0 || vb_net_freeze(net) < 0)
+	if (vb_net_freeze(net) < 0 || vb_net_prepare(net, vb_opt.threads, c->batch) < 0)
 		vb_fatal(VB_EXIT_DATA, "%s", vb_err_msg());
 	int *pred = malloc(sizeof *pred * d.n);
 	long *cm = calloc((size_t)k * k, sizeof *cm);

@@ -31,10 +31,12 @@ static const char odd[] =
 	"  - {type: relu}\n"
 	"  - {type: dense, name: f7, units: classes}\n";
 
-static struct vb_net *build(const char *yaml, size_t len, int classes)
+/* The network with its test weights; frozen first, then prepared, if
+ * freeze_first. */
+static struct vb_net *build(const char *yaml, size_t len, int classes, int freeze_first)
 {
 	struct vb_net *net = vb_arch_build(yaml, len, classes);
-	if (!net || vb_net_prepare(net, 2, 5) < 0) {
+	if (!net || (!freeze_first && vb_net_prepare(net, 2, 5) < 0)) {
 		printf("# %s\n", vb_err_msg());
 		exit(1);
 	}
@@ -51,6 +53,10 @@ static struct vb_net *build(const char *yaml, size_t len, int classes)
 			double u = vb_rng_uniform(&r);
 			p->w[k] = (float)(gamma ? 0.5 + u : var ? 0.2 + 2 * u : u - 0.5);
 		}
+	}
+	if (freeze_first && (vb_net_freeze(net) < 0 || vb_net_prepare(net, 2, 5) < 0)) {
+		printf("# %s\n", vb_err_msg());
+		exit(1);
 	}
 	return net;
 }
@@ -106,7 +112,7 @@ static int nfused(const struct vb_net *net)
 
 static void check1(const char *what, const char *yaml, size_t len, int fused)
 {
-	struct vb_net *a = build(yaml, len, 4), *b = build(yaml, len, 4);
+	struct vb_net *a = build(yaml, len, 4, 0), *b = build(yaml, len, 4, 0);
 	long isz = (long)a->in.c * a->in.h * a->in.w, k = a->nclasses;
 	struct vb_rng r;
 	vb_rng_seed(&r, 3);
@@ -151,6 +157,16 @@ static void check1(const char *what, const char *yaml, size_t len, int fused)
 		memcpy(one + n * k, vb_net_forward(b, 1, 0), sizeof(float) * k);
 	}
 	ok(!memcmp(one, want, sizeof(float) * 5 * k), "%s: each sample alone as in the batch", what);
+
+	/* frozen before it was prepared: the same logits, and no gradients */
+	struct vb_net *f = build(yaml, len, 4, 1);
+	int nog = 1;
+	for (int i = 0; i < f->nparams; i++)
+		nog &= f->params[i]->g == NULL;
+	memcpy(f->act[0], x, sizeof(float) * 5 * isz);
+	ok(nog && !memcmp(vb_net_forward(f, 5, 0), want, sizeof(float) * 5 * k),
+	   "%s: frozen before prepared: the same logits, no gradients", what);
+	vb_net_free(f);
 	vb_net_free(a);
 	vb_net_free(b);
 	free(x);
@@ -180,8 +196,8 @@ static void dw_relu(void)
 	static const char without[] = "name: t\ninput: [3, 5, 5]\nlayers:\n"
 		"  - {type: dwconv, name: d, kernel: 3}\n  - {type: flatten}\n";
 	for (int train = 0; train < 2; train++) {
-		struct vb_net *a = build(with, sizeof with - 1, 0),
-		              *b = build(without, sizeof without - 1, 0);
+		struct vb_net *a = build(with, sizeof with - 1, 0, 0),
+		              *b = build(without, sizeof without - 1, 0, 0);
 		long n = 3 * 25;
 		struct vb_rng r;
 		vb_rng_seed(&r, 5);
