@@ -561,7 +561,7 @@ void vb_nn_set_simd(int on)
 	simd_on = on;
 }
 
-static int has_avx512(void)
+int vb_nn_avx512(void)
 {
 	static int known = -1;
 	if (known < 0) {
@@ -574,7 +574,7 @@ static int has_avx512(void)
 /* m = u v: O x C times C x nt, row-major. */
 static void product(const float *u, const float *v, float *m, int O, int C, int nt)
 {
-	if (has_avx512())
+	if (vb_nn_avx512())
 		product512(u, v, m, O, C, nt);
 	else
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f, u, C, v, nt,

@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <cblas.h>
+#include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,68 @@ struct dense {
 	                 * they are) */
 };
 
+/* Frozen, with AVX-512: y = x W^T + b for up to 4 samples at a time, 4
+ * weight rows at a time, each row read once for all the samples (the 9.4 MB
+ * of the shipped network's first dense layer are mostly out of the cache
+ * by the next face).  A sample's output is one accumulator summed along the
+ * row in a fixed order, so it does not depend on the other samples. */
+#define T_512 __attribute__((target("avx512f")))
+
+T_512 static inline __attribute__((always_inline))
+void block(int ns, int nr, const float *w, const float *b, int in, int out, const float *x,
+           float *y)
+{
+	__mmask16 tail = (__mmask16)((1u << (in % 16)) - 1);
+	__m512 a[4][4];
+#pragma GCC unroll 4
+	for (int s = 0; s < ns; s++)
+#pragma GCC unroll 4
+		for (int r = 0; r < nr; r++)
+			a[s][r] = _mm512_setzero_ps();
+	for (int k = 0; k < in; k += 16) {
+		__mmask16 m = k + 16 <= in ? 0xffff : tail;
+		__m512 wv[4];
+#pragma GCC unroll 4
+		for (int r = 0; r < nr; r++)
+			wv[r] = _mm512_maskz_loadu_ps(m, w + (long)r * in + k);
+#pragma GCC unroll 4
+		for (int s = 0; s < ns; s++) {
+			__m512 xv = _mm512_maskz_loadu_ps(m, x + (long)s * in + k);
+#pragma GCC unroll 4
+			for (int r = 0; r < nr; r++)
+				a[s][r] = _mm512_fmadd_ps(wv[r], xv, a[s][r]);
+		}
+	}
+#pragma GCC unroll 4
+	for (int s = 0; s < ns; s++)
+#pragma GCC unroll 4
+		for (int r = 0; r < nr; r++)
+			y[(long)s * out + r] = b[r] + _mm512_reduce_add_ps(a[s][r]);
+}
+
+T_512 static inline __attribute__((always_inline))
+void samples(int ns, const float *w, const float *b, int in, int out, const float *x, float *y)
+{
+	int o = 0;
+	for (; o + 4 <= out; o += 4)
+		block(ns, 4, w + (long)o * in, b + o, in, out, x, y + o);
+	for (; o < out; o++)
+		block(ns, 1, w + (long)o * in, b + o, in, out, x, y + o);
+}
+
+T_512 static void frozen512(const float *w, const float *b, int in, int out, const float *x,
+                            float *y, int n)
+{
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		samples(4, w, b, in, out, x + (long)i * in, y + (long)i * out);
+	switch (n - i) {
+	case 3: samples(3, w, b, in, out, x + (long)i * in, y + (long)i * out); break;
+	case 2: samples(2, w, b, in, out, x + (long)i * in, y + (long)i * out); break;
+	case 1: samples(1, w, b, in, out, x + (long)i * in, y + (long)i * out); break;
+	}
+}
+
 static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x, float *y,
                           int n, int train)
 {
@@ -22,6 +85,10 @@ static void dense_forward(struct vb_layer *l, struct vb_net *net, const float *x
 	vb_blas_threads(net->nthreads);
 	if (d->fb && !train) {
 		const float *w = d->fw ? d->fw : l->param[0]->w;
+		if (vb_nn_avx512()) {
+			frozen512(w, d->fb, d->in, d->out, x, y, n);
+			return;
+		}
 		/* frozen: a matrix-vector product per sample streams W once and
 		 * gives each sample the same sums whatever the batch size */
 		for (int i = 0; i < n; i++) {

@@ -365,7 +365,7 @@ int vb_net_finish(struct vb_net *net)
 	return 0;
 }
 
-static long shape_size(struct vb_shape s)
+long vb_shape_size(struct vb_shape s)
 {
 	return (long)s.c * s.h * s.w;
 }
@@ -390,14 +390,14 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 	net->act = calloc(net->nlayers + 1, sizeof *net->act);
 	if (!net->act)
 		return vb_err_set("out of memory");
-	long gmax = shape_size(net->in);
-	net->act[0] = vb_alloc_big(sizeof(float) * maxbatch * shape_size(net->in), 0);
+	long gmax = vb_shape_size(net->in);
+	net->act[0] = vb_alloc_big(sizeof(float) * maxbatch * vb_shape_size(net->in), 0);
 	if (!net->act[0])
 		goto oom;
 	size_t scratch = 0;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct vb_layer *l = net->layers[i];
-		long sz = shape_size(l->out);
+		long sz = vb_shape_size(l->out);
 		if (sz > gmax)
 			gmax = sz;
 		if (l->ops->inplace || l->skip)
@@ -480,16 +480,35 @@ int vb_net_freeze(struct vb_net *net)
 	return vb_net_prepare(net, t, b);
 }
 
-const float *vb_net_forward(struct vb_net *net, int n, int train)
+const float *vb_net_forward_to(struct vb_net *net, int to, int n, int train)
 {
 	if (train)
 		net->step++;
-	for (int i = 0; i < net->nlayers; i++) {
+	for (int i = 0; i < to; i++) {
 		struct vb_layer *l = net->layers[i];
 		if (!l->skip)
 			l->ops->forward(l, net, net->act[i], net->act[i + 1], n, train);
 	}
-	return net->act[net->nlayers];
+	return net->act[to];
+}
+
+const float *vb_net_forward(struct vb_net *net, int n, int train)
+{
+	return vb_net_forward_to(net, net->nlayers, n, train);
+}
+
+const float *vb_net_infer(struct vb_net *net, int from, int to, float *buf[2], int n)
+{
+	int cur = 0;
+	for (int i = from; i < to; i++) {
+		struct vb_layer *l = net->layers[i];
+		if (l->skip)
+			continue;
+		int nxt = l->ops->inplace ? cur : 1 - cur;
+		l->ops->forward(l, net, buf[cur], buf[nxt], n, 0);
+		cur = nxt;
+	}
+	return buf[cur];
 }
 
 void vb_net_backward(struct vb_net *net, const float *dlogits, int n)
@@ -581,7 +600,7 @@ void vb_net_init_weights(struct vb_net *net, enum vb_init how, uint64_t seed)
 
 void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n)
 {
-	long sz = (long)n * shape_size(net->in);
+	long sz = (long)n * vb_shape_size(net->in);
 	float a = (float)(1.0 / (net->divide * net->std));
 	float b = (float)(-net->mean / net->std);
 	float *x = net->act[0];

@@ -71,6 +71,9 @@ struct vb_shape {
 	int c, h, w;
 };
 
+/* c * h * w */
+long vb_shape_size(struct vb_shape s);
+
 struct vb_layer_ops {
 	const char *type;
 	/* y = f(x) for n samples.  train: batch statistics, dropout. */
@@ -134,9 +137,11 @@ void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, co
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
 int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
-/* Whether the AVX-512 kernels of frozen convolutions may run where the CPU
- * has them (the default); 0 keeps to the portable code, for tests. */
+/* Whether the AVX-512 kernels of frozen convolution and dense layers may
+ * run where the CPU has them (the default); 0 keeps to the portable code,
+ * for tests.  vb_nn_avx512: whether they do. */
 void vb_nn_set_simd(int on);
+int vb_nn_avx512(void);
 /* Fuse frozen convolution a into frozen convolution b, when a is 3 x 3
  * 'same' stride 1 on a one-channel input, b the same on a's output, with
  * no activation in between: b then computes both as one 5 x 5 convolution
@@ -216,6 +221,14 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch);
  * in.c x in.h x in.w floats); returns the logits (n x nclasses), owned by
  * the net. */
 const float *vb_net_forward(struct vb_net *net, int n, int train);
+/* The same through layers [0, to) only: returns net->act[to]. */
+const float *vb_net_forward_to(struct vb_net *net, int to, int n, int train);
+/* Inference through layers [from, to) on n samples in buf[0], outside the
+ * net's own buffers: outputs go to buf[1] and buf[0] in turn (each must
+ * hold n samples of any of those layers' input and output); returns the
+ * buffer holding the result.  For a net's last layers on more samples than
+ * it was prepared for. */
+const float *vb_net_infer(struct vb_net *net, int from, int to, float *buf[2], int n);
 /* Backward pass from dlogits (n x nclasses) after a training forward pass;
  * adds to the parameter gradients. */
 void vb_net_backward(struct vb_net *net, const float *dlogits, int n);

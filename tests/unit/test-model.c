@@ -81,9 +81,47 @@ int main(void)
 	}
 	ok(maxd < 1e-6, "probabilities are the softmax of the logits (max diff %.2g)", maxd);
 	ok(maxs < 1e-5, "probabilities sum to 1");
+	/* faces go through the dense layers 16 at a time: each alone the same */
+	int same = 1;
+	for (int i = 0; i < N; i++) {
+		float q[3];
+		vb_model_predict(m, px + i * 30, 1, q);
+		same &= !memcmp(q, p + i * 3, sizeof q);
+	}
+	ok(same, "each face alone scores as in a call of %d", N);
 	vb_model_free(m);
 	vb_model_free(NULL);
 	unlink(path);
+
+	/* no dense layer: the faces one at a time */
+	static const char gap[] = "name: g\ninput: [1, 6, 5]\nlayers:\n"
+		"  - {type: conv, name: c1, filters: 3, kernel: 3}\n  - {type: gap}\n"
+		"  - {type: flatten}\n";
+	struct vb_net *g = vb_arch_build(gap, strlen(gap), 3);
+	ok(g != NULL, "network without a dense layer: %s", g ? "built" : vb_err_msg());
+	if (g) {
+		m = NULL;
+		vb_net_init_weights(g, VB_INIT_GLOROT, 5);
+		f = fopen(path, "wb");
+		ok(f && vb_model_save(g, classes, 3, k, v, 1, f) == 0 && fclose(f) == 0 &&
+		   (m = vb_model_load(path)) != NULL, "saved and loaded");
+		vb_net_prepare(g, 1, N);
+		vb_net_load_pixels(g, px, N);
+		z = vb_net_forward(g, N, 0);
+		maxd = 0;
+		if (m && vb_model_predict(m, px, N, p) == 0)
+			for (int i = 0; i < N; i++) {
+				double e[3], se = 0;
+				for (int c = 0; c < 3; c++)
+					se += e[c] = exp(z[i * 3 + c]);
+				for (int c = 0; c < 3; c++)
+					maxd = fmax(maxd, fabs(p[i * 3 + c] - e[c] / se));
+			}
+		ok(m && maxd < 1e-6, "%d faces scored (max diff %.2g)", N, maxd);
+		vb_model_free(m);
+		vb_net_free(g);
+		unlink(path);
+	}
 
 	m = vb_model_load("/nonexistent/model.safetensors");
 	ok(!m && strstr(vb_err_msg(), "cannot open '/nonexistent/model.safetensors'"),
