@@ -303,6 +303,11 @@ static int pnm_decode(struct src *s, int kind, int flags, struct vb_image **out)
 				src_short(s, "PNM");
 				goto fail;
 			}
+			if (maxval == 255) {   /* every byte a valid sample, as it is */
+				convert_row(img->px + (size_t)y * (size_t)w * (size_t)ch, ch, raw, in_ch,
+				            (int)w, 0);
+				continue;
+			}
 			for (x = 0; x < rowlen; x++) {
 				v = sbytes == 2 ? (long)raw[2 * x] << 8 | raw[2 * x + 1] : raw[x];
 				if (v > maxval) {
