@@ -31,7 +31,9 @@ void vb_model_input_size(const struct vb_model *m, int *h, int *w);
  * is applied as the metadata says.  Inference mode (running BN statistics,
  * no dropout) on the frozen network (vb_net_freeze: batch norms folded,
  * Winograd convolutions); single-threaded, so it can be called from one
- * thread per model.  0 or -1. */
+ * thread per model.  Pass all of a frame's faces in one call: the dense
+ * layers then read their weights once for all of them.  A face scores the
+ * same whatever else is in the call.  0 or -1. */
 int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs);
 
 /* ---- for emotion-train (and anyone needing more than the above) -------- */
