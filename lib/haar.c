@@ -95,7 +95,13 @@ struct vb_haar {
 	struct feat *feats;
 	int stumps;      /* every tree is one node */
 	int tilted;      /* some feature is tilted */
+	/* the vector evaluator's tables for the last row stride, shared by
+	 * the calls that use it (tables_get) */
+	pthread_mutex_t mu;
+	struct vtab *tab;
 };
+
+static void tab_free(struct vtab *t);
 
 /* ---------------------------------------------------------------------- */
 /* Loading                                                                 */
@@ -660,6 +666,8 @@ static struct vb_haar *load_reader(xmlTextReaderPtr r, const char *name, const s
 	void *say_ctx = xmlGenericErrorContext;
 	xmlSetGenericErrorFunc(NULL, quiet);
 	c = calloc(1, sizeof *c);
+	if (c)
+		pthread_mutex_init(&c->mu, NULL);
 	if (!c)
 		vb_err_set("out of memory");
 	else if (parse_stream(c, r) < 0) {
@@ -711,6 +719,8 @@ void vb_haar_free(struct vb_haar *c)
 	free(c->leaves);
 	free(c->subsets);
 	free(c->feats);
+	tab_free(c->tab);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -1367,6 +1377,65 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 	return 0;
 }
 
+/* The stump tables for one row stride S: v1 for windows 1 apart, v2 for
+ * windows 2 apart (columns stored even and odd apart).  Built once per
+ * stride and kept in the cascade, so a stream's frames (and, with strides
+ * rounded up, its tracked regions) do not rebuild them: 2 x 2,913 stumps
+ * for the default cascade. */
+struct vtab {
+	int S, users;
+	struct vcascade v1, v2;
+};
+
+static void tab_free(struct vtab *t)
+{
+	if (!t)
+		return;
+	struct vcascade *v[2] = {&t->v1, &t->v2};
+	for (int i = 0; i < 2; i++) {
+		free(v[i]->st);
+		free(v[i]->lo);
+		free(v[i]->hi);
+	}
+	free(t);
+}
+
+/* The tables for S, to release with tables_put; NULL with an error.  The
+ * cascade is otherwise read only, so calls may run in parallel on it. */
+static struct vtab *tables_get(const struct vb_haar *cc, int S)
+{
+	struct vb_haar *c = (struct vb_haar *)cc;
+	struct vtab *t;
+	pthread_mutex_lock(&c->mu);
+	if ((t = c->tab) && t->S == S) {
+		t->users++;
+	} else if (!(t = calloc(1, sizeof *t)) || build_vstumps(c, S, 0, &t->v1) < 0 ||
+	           build_vstumps(c, S, S / 2, &t->v2) < 0) {
+		if (!t)
+			vb_err_set("out of memory");
+		tab_free(t);
+		t = NULL;
+	} else {
+		t->S = S;
+		t->users = 1;
+		/* the tables they replace go with their last user */
+		if (c->tab && c->tab->users == 0)
+			tab_free(c->tab);
+		c->tab = t;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return t;
+}
+
+static void tables_put(const struct vb_haar *cc, struct vtab *t)
+{
+	struct vb_haar *c = (struct vb_haar *)cc;
+	pthread_mutex_lock(&c->mu);
+	if (--t->users == 0 && t != c->tab)
+		tab_free(t);
+	pthread_mutex_unlock(&c->mu);
+}
+
 #ifdef HAVE_AVX2_KERNEL
 #define T_AVX2 __attribute__((target("avx2")))
 
@@ -1828,6 +1897,7 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 	float *scales;
 	int ns = scales_for(c, w, h, p, &scales);
 	int rc = -1;
+	struct vtab *tab = NULL;
 
 	if (ns <= 0)
 		return ns;
@@ -1835,8 +1905,12 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 	                    .scales = scales, .ns = ns };
 	s.simd = p->simd && cpu_has_avx2();
 	s.use_vec = s.simd && c->type == FT_HAAR && c->stumps && !c->tilted;
-	/* one row stride for every level: both layouts fit */
-	s.S = 2 * ((w + 2) / 2 + 16);
+	/* one row stride for every level: both layouts fit; rounded up, so
+	 * that regions of about the same width share the stump tables, and
+	 * off multiples of 512 words, whose rows would share cache sets */
+	s.S = (2 * ((w + 2) / 2 + 16) + 63) & ~63;
+	if (s.S % 512 == 0)
+		s.S += 64;
 	int S = s.S;
 	s.per_scale = calloc((size_t)ns, sizeof *s.per_scale);
 	s.sc.c = c;
@@ -1848,8 +1922,10 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 	if (s.use_vec) {
 		static pthread_once_t once = PTHREAD_ONCE_INIT;
 		pthread_once(&once, skips_init);
-		if (build_vstumps(c, S, 0, &s.v1) < 0 || build_vstumps(c, S, S / 2, &s.v2) < 0)
+		if (!(tab = tables_get(c, S)))
 			goto done;
+		s.v1 = tab->v1;
+		s.v2 = tab->v2;
 	} else {
 		s.sc.of = malloc((size_t)c->nfeats * sizeof *s.sc.of);
 		if (!s.sc.of) {
@@ -1917,12 +1993,8 @@ done:
 	free(s.per_scale);
 	free(scales);
 	free(s.sc.of);
-	free(s.v1.st);
-	free(s.v2.st);
-	free(s.v1.lo);
-	free(s.v1.hi);
-	free(s.v2.lo);
-	free(s.v2.hi);
+	if (tab)
+		tables_put(c, tab);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include "image.h"
 #include "tap.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,57 @@ static int same_rects(const struct vb_rect *a, int na, const struct vb_rect *b, 
 static int cmp_rect(const void *x, const void *y)
 {
 	return memcmp(x, y, sizeof(struct vb_rect));
+}
+
+/* Calls in parallel on one cascade, each on its own width (so its own row
+ * stride and stump tables, replaced under the others' feet), 20 times. */
+struct par {
+	const struct vb_haar *c;
+	const struct vb_image *im;
+	int w, n, same;
+	struct vb_rect *want;
+};
+
+static void *par_run(void *arg)
+{
+	struct par *a = arg;
+	struct vb_haar_params p;
+	vb_haar_params_init(&p);
+	p.min_neighbors = 0;
+	a->same = 1;
+	for (int k = 0; k < 20; k++) {
+		struct vb_rect *r = NULL;
+		int n = vb_haar_detect(a->c, a->im->px, a->w, a->im->h, a->im->w, &p, &r);
+		a->same &= n == a->n && (n <= 0 || !memcmp(r, a->want, (size_t)n * sizeof *r));
+		free(r);
+	}
+	return NULL;
+}
+
+static void parallel_calls(const struct vb_haar *c, const struct vb_image *im)
+{
+	enum { T = 4 };
+	struct par a[T];
+	pthread_t th[T];
+	struct vb_haar_params p;
+	vb_haar_params_init(&p);
+	p.min_neighbors = 0;
+	for (int i = 0; i < T; i++) {
+		a[i] = (struct par){c, im, im->w - 97 * i, 0, 0, NULL};
+		a[i].n = vb_haar_detect(c, im->px, a[i].w, im->h, im->w, &p, &a[i].want);
+	}
+	int started = 0;
+	while (started < T && pthread_create(&th[started], NULL, par_run, &a[started]) == 0)
+		started++;
+	int same = started == T;
+	for (int i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		same &= a[i].same;
+	}
+	ok(same, "%d threads calling at once on widths %d-%d: each its own hits, 20 times over", T,
+	   a[T - 1].w, a[0].w);
+	for (int i = 0; i < T; i++)
+		free(a[i].want);
 }
 
 int main(void)
@@ -227,7 +279,7 @@ int main(void)
 		char cpath[1024];
 		snprintf(cpath, sizeof cpath, "%s/cascades/%s.xml", data ? data : "", cascades[ci]);
 		struct vb_haar *fc = im ? vb_haar_load(cpath) : NULL;
-		int ntests = ci == 0 ? 5 : 1;
+		int ntests = ci == 0 ? 6 : 1;
 		if (!im || !fc) {
 			printf("ok %d # SKIP no photograph or cascade under VB_DATA\n", ++tap_n);
 			for (int i = 1; i < ntests; i++)
@@ -254,6 +306,7 @@ int main(void)
 				free(t);
 			}
 			ok(na > 20, "plain evaluator: raw hits on messi5.jpg (%d)", na);
+			parallel_calls(fc, im);
 		}
 		if (na > 0)
 			qsort(a, (size_t)na, sizeof *a, cmp_rect);
