@@ -26,7 +26,9 @@ struct conv {
 	int band;   /* output rows per im2col band */
 	int dband;  /* full: input rows per band of the dx convolution */
 	/* frozen (inference only) */
-	float *fw, *fb; /* weights and bias with a batch norm folded in */
+	float *fb;      /* bias with a batch norm folded in */
+	float *scale;   /* per output: the batch norm's factor (1 without) */
+	float *fw;      /* weights times scale (not kept for wino) */
 	int wino;       /* Winograd F(2x2, 3x3) */
 	float *U;       /* wino: transformed kernels, 16 x out x in */
 	int th, tw;     /* wino: 2 x 2 output tiles down and across */
@@ -371,19 +373,19 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
  * (in x tiles).  The tiles are taken a block of tile rows at a time, so V
  * and M stay in the L2 cache. */
 
-/* U[xi][o][c] from the (folded) kernels w[o][c][3][3]; G is
+/* U[xi][o][c] from the kernels w[o][c][3][3] times scale[o]; G is
  * [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
-static void wino_kernels(const float *w, int O, int C, float *U)
+static void wino_kernels(const float *w, const float *scale, int O, int C, float *U)
 {
 	for (int o = 0; o < O; o++)
 		for (int ci = 0; ci < C; ci++) {
 			const float *g = w + ((long)o * C + ci) * 9;
-			double t[4][3], u[4][4];
+			double t[4][3], u[4][4], a = scale[o];
 			for (int j = 0; j < 3; j++) {
-				t[0][j] = g[j];
-				t[1][j] = (g[j] + g[3 + j] + g[6 + j]) / 2;
-				t[2][j] = (g[j] - g[3 + j] + g[6 + j]) / 2;
-				t[3][j] = g[6 + j];
+				t[0][j] = a * g[j];
+				t[1][j] = a * (g[j] + g[3 + j] + g[6 + j]) / 2;
+				t[2][j] = a * (g[j] - g[3 + j] + g[6 + j]) / 2;
+				t[3][j] = a * g[6 + j];
 			}
 			for (int i = 0; i < 4; i++) {
 				u[i][0] = t[i][0];
@@ -710,22 +712,25 @@ int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b)
 	    b->in.c != a->out.c || b->in.h != a->out.h || b->in.w != a->out.w)
 		return 0;
 	int M = a->out.c, O = b->out.c;
+	const float *wa = a->param[0]->w, *wb = b->param[0]->w;
 	if (!(cb->k5 = malloc(sizeof(float) * O * 25)) ||
 	    !(cb->kde = malloc(sizeof(float) * 81 * O)) ||
 	    !(cb->beta = malloc(sizeof(float) * 9 * O)) || !(cb->b5 = malloc(sizeof(float) * O)))
 		return vb_err_set("out of memory");
 	for (int o = 0; o < O; o++) {
-		double k5[25] = {0}, b5 = cb->fb[o];
+		double k5[25] = {0}, b5 = cb->fb[o], so = cb->scale[o];
 		for (int d = 0; d < 9; d++) {
 			double beta = 0;
 			for (int m = 0; m < M; m++)
-				beta += (double)cb->fw[((long)o * M + m) * 9 + d] * ca->fb[m];
+				beta += (double)wb[((long)o * M + m) * 9 + d] * ca->fb[m];
+			beta *= so;
 			cb->beta[d * O + o] = (float)beta;
 			b5 += beta;
 			for (int e = 0; e < 9; e++) {
 				double k = 0;
 				for (int m = 0; m < M; m++)
-					k += (double)cb->fw[((long)o * M + m) * 9 + d] * ca->fw[m * 9 + e];
+					k += (double)wb[((long)o * M + m) * 9 + d] * wa[m * 9 + e] * ca->scale[m];
+				k *= so;
 				cb->kde[(d * 9 + e) * O + o] = (float)k;
 				k5[(d / 3 + e / 3) * 5 + d % 3 + e % 3] += k;
 			}
@@ -746,18 +751,37 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 	struct conv *c = l->st;
 	int O = l->out.c;
 	long per = l->param[0]->n / O;
-	if (!c->fw && (!(c->fw = malloc(sizeof(float) * l->param[0]->n)) ||
-	               !(c->fb = malloc(sizeof(float) * O))))
+	const float *w = l->param[0]->w;
+	if (!c->fb) {
+		c->fb = malloc(sizeof(float) * O);
+		c->scale = malloc(sizeof(float) * O);
+	}
+	float *one = malloc(sizeof(float) * O);
+	if (!c->fb || !c->scale || !one) {
+		free(one);
 		return vb_err_set("out of memory");
-	vb_bn_fold(bn, O, per, l->param[0]->w, c->bias ? l->param[1]->w : NULL, c->fw, c->fb);
+	}
+	/* the factor per output: the folded weight of a weight of 1 */
+	for (int o = 0; o < O; o++)
+		one[o] = 1;
+	vb_bn_fold(bn, O, 1, one, c->bias ? l->param[1]->w : NULL, c->scale, c->fb);
+	free(one);
 	if (relu)
 		c->relu = 1;
 	c->wino = !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
-	if (!c->wino)
+	if (!c->wino) {
+		/* the folded weights, which the Winograd form does not need
+		 * (1.2 MB of fresh memory for the shipped network) */
+		if (!c->fw && !(c->fw = malloc(sizeof(float) * l->param[0]->n)))
+			return vb_err_set("out of memory");
+		for (int o = 0; o < O; o++)
+			for (long i = 0; i < per; i++)
+				c->fw[o * per + i] = w[o * per + i] * c->scale[o];
 		return 0;
+	}
 	if (!c->U && !(c->U = malloc(sizeof(float) * 16 * O * l->in.c)))
 		return vb_err_set("out of memory");
-	wino_kernels(c->fw, O, l->in.c, c->U);
+	wino_kernels(w, c->scale, O, l->in.c, c->U);
 	c->th = (l->out.h + 1) / 2;
 	c->tw = (l->out.w + 1) / 2;
 	/* V and M of a block within about 768 KiB */
@@ -774,7 +798,7 @@ static void conv_forward(struct vb_layer *l, struct vb_net *net, const float *x,
 	struct conv *c = l->st;
 	struct job j = {l, net, x, y, NULL, NULL, l->param[0]->w, c->bias ? l->param[1]->w : NULL};
 	vb_par_fn fn = c->depthwise ? fwd_dw : fwd_gemm;
-	if (c->fw && !train) {
+	if (c->fb && !train) {
 		j.w = c->fw;
 		j.b = c->fb;
 		if (c->wino)
@@ -835,6 +859,7 @@ static void conv_free(struct vb_layer *l)
 		free(c->wt);
 		free(c->fw);
 		free(c->fb);
+		free(c->scale);
 		free(c->U);
 		free(c->k5);
 		free(c->kde);
