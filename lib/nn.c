@@ -273,13 +273,18 @@ struct vb_net *vb_net_new(struct vb_shape in)
 
 static void free_buffers(struct vb_net *net)
 {
-	if (net->act) {
+	if (net->act && net->pp[0]) {
+		free(net->act[0]);
+		free(net->pp[0]);
+		free(net->pp[1]);
+		net->pp[0] = net->pp[1] = NULL;
+	} else if (net->act) {
 		for (int i = 0; i <= net->nlayers; i++)
 			if (i == 0 || net->act[i] != net->act[i - 1])
 				free(net->act[i]);
-		free(net->act);
-		net->act = NULL;
 	}
+	free(net->act);
+	net->act = NULL;
 	free(net->gbuf[0]);
 	free(net->gbuf[1]);
 	net->gbuf[0] = net->gbuf[1] = NULL;
@@ -395,13 +400,21 @@ int vb_net_prepare(struct vb_net *net, int nthreads, int maxbatch)
 	if (!net->act[0])
 		goto oom;
 	size_t scratch = 0;
+	for (int i = 0; i < net->nlayers; i++)
+		if (vb_shape_size(net->layers[i]->out) > gmax)
+			gmax = vb_shape_size(net->layers[i]->out);
+	/* a frozen network keeps no activations for a backward pass: its
+	 * layers write to two buffers in turn (less memory to fault in) */
+	if (net->frozen && (!(net->pp[0] = vb_alloc_big(sizeof(float) * maxbatch * gmax, 0)) ||
+	                    !(net->pp[1] = vb_alloc_big(sizeof(float) * maxbatch * gmax, 0))))
+		goto oom;
 	for (int i = 0; i < net->nlayers; i++) {
 		struct vb_layer *l = net->layers[i];
 		long sz = vb_shape_size(l->out);
-		if (sz > gmax)
-			gmax = sz;
 		if (l->ops->inplace || l->skip)
 			net->act[i + 1] = net->act[i];
+		else if (net->frozen)
+			net->act[i + 1] = net->act[i] == net->pp[0] ? net->pp[1] : net->pp[0];
 		else if (!(net->act[i + 1] = vb_alloc_big(sizeof(float) * maxbatch * sz, 0)))
 			goto oom;
 		if (l->ops->scratch) {

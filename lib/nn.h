@@ -193,6 +193,7 @@ struct vb_net {
 	int nthreads;
 	int maxbatch;
 	float **act;                /* act[0] input, act[i + 1] output of layer i */
+	float *pp[2];               /* frozen: the buffers act[1..] take in turn */
 	float *gbuf[2];             /* gradient ping-pong buffers */
 	unsigned char **tscratch;   /* per-thread scratch */
 	size_t scratch_size;
