@@ -205,7 +205,9 @@ void vb_bn_fold(const struct vb_layer *l, int out, long per, const float *w, con
 			a = l->param[0]->w[o] / sqrt((double)l->param[3]->w[o] + bn->eps);
 			t = l->param[1]->w[o] - l->param[2]->w[o] * a;
 		}
-		if (fw)
+		if (fw && !w)
+			fw[o] = (float)a;
+		else if (fw)
 			for (long i = 0; i < per; i++)
 				fw[o * per + i] = (float)(w[o * per + i] * a);
 		fb[o] = (float)((b ? b[o] : 0) * a + t);

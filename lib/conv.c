@@ -494,8 +494,6 @@ static void wino_out(const float *restrict M, int O, int OH, int OW, int tw, int
  * columns), so an sgemm call spends much of its time packing V; with
  * AVX-512 they run here on the matrices as they are: 8 rows by nv x 16 columns of M in registers,
  * one row of V and eight broadcasts of U at a time. */
-#define T_512 __attribute__((target("avx512f")))
-
 /* rows (8 or 1) by nv x 16 columns (k: the columns in each 16). */
 T_512 static inline __attribute__((always_inline))
 void tile(int rows, int nv, const float *u, int C, const float *v, int nt, float *m,
@@ -554,23 +552,6 @@ T_512 static void product512(const float *u, const float *v, float *m, int O, in
 		column(3, u, O, C, v, nt, m, t);
 	else if (nt > t)
 		column(2, u, O, C, v, nt, m, t);
-}
-
-static int simd_on = 1;
-
-void vb_nn_set_simd(int on)
-{
-	simd_on = on;
-}
-
-int vb_nn_avx512(void)
-{
-	static int known = -1;
-	if (known < 0) {
-		__builtin_cpu_init();
-		known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-	}
-	return known && simd_on;
 }
 
 /* m = u v: O x C times C x nt, row-major. */
@@ -750,22 +731,14 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 {
 	struct conv *c = l->st;
 	int O = l->out.c;
-	long per = l->param[0]->n / O;
-	const float *w = l->param[0]->w;
+	const float *w = l->param[0]->w, *b = c->bias ? l->param[1]->w : NULL;
 	if (!c->fb) {
 		c->fb = malloc(sizeof(float) * O);
 		c->scale = malloc(sizeof(float) * O);
 	}
-	float *one = malloc(sizeof(float) * O);
-	if (!c->fb || !c->scale || !one) {
-		free(one);
+	if (!c->fb || !c->scale)
 		return vb_err_set("out of memory");
-	}
-	/* the factor per output: the folded weight of a weight of 1 */
-	for (int o = 0; o < O; o++)
-		one[o] = 1;
-	vb_bn_fold(bn, O, 1, one, c->bias ? l->param[1]->w : NULL, c->scale, c->fb);
-	free(one);
+	vb_bn_fold(bn, O, 1, NULL, b, c->scale, c->fb);
 	if (relu)
 		c->relu = 1;
 	c->wino = !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
@@ -774,9 +747,7 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 		 * (1.2 MB of fresh memory for the shipped network) */
 		if (!c->fw && !(c->fw = malloc(sizeof(float) * l->param[0]->n)))
 			return vb_err_set("out of memory");
-		for (int o = 0; o < O; o++)
-			for (long i = 0; i < per; i++)
-				c->fw[o * per + i] = w[o * per + i] * c->scale[o];
+		vb_bn_fold(bn, O, l->param[0]->n / O, w, b, c->fw, c->fb);
 		return 0;
 	}
 	if (!c->U && !(c->U = malloc(sizeof(float) * 16 * O * l->in.c)))

@@ -21,8 +21,6 @@ struct dense {
  * of the shipped network's first dense layer are mostly out of the cache
  * by the next face).  A sample's output is one accumulator summed along the
  * row in a fixed order, so it does not depend on the other samples. */
-#define T_512 __attribute__((target("avx512f")))
-
 T_512 static inline __attribute__((always_inline))
 void block(int ns, int nr, const float *w, const float *b, int in, int out, const float *x,
            float *y)

@@ -27,7 +27,7 @@ struct vb_model {
 	int ncls;
 	struct vb_st *st;     /* metadata */
 	int split;            /* the first dense layer (nlayers if none) */
-	long hsz;             /* floats per face going into it */
+	long hsz;             /* floats per face going into it (or out of the net) */
 	float *tail[2];       /* buffers for layers from split on, TAIL faces */
 };
 
@@ -216,13 +216,12 @@ struct vb_model *vb_model_load(const char *path)
 	m->split = 0;
 	while (m->split < net->nlayers && !vb_dense_is(net->layers[m->split]))
 		m->split++;
-	long big = m->hsz = m->split < net->nlayers ? vb_shape_size(net->layers[m->split]->in) : 0;
+	long big = m->hsz = vb_shape_size(m->split ? net->layers[m->split - 1]->out : net->in);
 	for (int i = m->split; i < net->nlayers; i++)
 		if (vb_shape_size(net->layers[i]->out) > big)
 			big = vb_shape_size(net->layers[i]->out);
-	if (m->split < net->nlayers &&
-	    (!(m->tail[0] = malloc(sizeof(float) * TAIL * big)) ||
-	     !(m->tail[1] = malloc(sizeof(float) * TAIL * big)))) {
+	if (!(m->tail[0] = malloc(sizeof(float) * TAIL * big)) ||
+	    !(m->tail[1] = malloc(sizeof(float) * TAIL * big))) {
 		vb_err_set("'%s': out of memory", path);
 		goto fail;
 	}
@@ -270,21 +269,14 @@ int vb_model_predict(struct vb_model *m, const uint8_t *px, int n, float *probs)
 	if (n < 0)
 		return vb_err_set("negative image count");
 	long isz = (long)m->net->in.c * m->net->in.h * m->net->in.w;
-	for (int i = 0, b; i < n; i += b) {
-		const float *z;
-		b = n - i < TAIL ? n - i : TAIL;
-		if (m->split == m->net->nlayers) {   /* no dense layer: one at a time */
-			b = 1;
-			vb_net_load_pixels(m->net, px + (long)i * isz, 1);
-			z = vb_net_forward(m->net, 1, 0);
-		} else {
-			for (int f = 0; f < b; f++) {
-				vb_net_load_pixels(m->net, px + (long)(i + f) * isz, 1);
-				memcpy(m->tail[0] + f * m->hsz, vb_net_forward_to(m->net, m->split, 1, 0),
-				       sizeof(float) * m->hsz);
-			}
-			z = vb_net_infer(m->net, m->split, m->net->nlayers, m->tail, b);
+	for (int i = 0; i < n; i += TAIL) {
+		int b = n - i < TAIL ? n - i : TAIL;
+		for (int f = 0; f < b; f++) {
+			vb_net_load_pixels(m->net, px + (long)(i + f) * isz, 1);
+			memcpy(m->tail[0] + f * m->hsz, vb_net_forward_to(m->net, m->split, 1, 0),
+			       sizeof(float) * m->hsz);
 		}
+		const float *z = vb_net_infer(m->net, m->split, m->net->nlayers, m->tail, b);
 		vb_softmax(z, b, m->ncls, probs + (long)i * m->ncls);
 	}
 	return 0;

@@ -38,6 +38,25 @@ void *vb_alloc_big(size_t bytes, int zero)
 	return p;
 }
 
+/* ---- AVX-512 kernels (conv.c, dense.c) ---------------------------------- */
+
+static int simd_on = 1;
+
+void vb_nn_set_simd(int on)
+{
+	simd_on = on;
+}
+
+int vb_nn_avx512(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+	}
+	return known && simd_on;
+}
+
 /* ---- thread pool ------------------------------------------------------- */
 
 struct vb_pool {

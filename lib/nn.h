@@ -126,7 +126,8 @@ void vb_relu_mark_fused(struct vb_layer *relu);
 /* Inference-only rewrites (vb_net_freeze).  A batch norm's inference form
  * is y = x * scale + shift per channel; vb_bn_fold folds bn (NULL: none)
  * into the layer before it, of out units with per weights each: fb =
- * b * scale + shift (b may be NULL) and, unless fw is NULL, fw = w * scale.
+ * b * scale + shift (b may be NULL) and, unless fw is NULL, fw = w * scale,
+ * or with w NULL the scale itself, one per unit.
  * Once folded, the batch norm is skipped (vb_bn_mark_folded).
  * vb_conv_freeze and vb_dense_freeze make the layer's inference pass use
  * its own copy of the weights with bn (or NULL) folded in and, for a
@@ -142,6 +143,8 @@ int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
  * for tests.  vb_nn_avx512: whether they do. */
 void vb_nn_set_simd(int on);
 int vb_nn_avx512(void);
+/* Their functions' attribute (conv.c, dense.c). */
+#define T_512 __attribute__((target("avx512f")))
 /* Fuse frozen convolution a into frozen convolution b, when a is 3 x 3
  * 'same' stride 1 on a one-channel input, b the same on a's output, with
  * no activation in between: b then computes both as one 5 x 5 convolution

@@ -93,7 +93,7 @@ int main(void)
 	vb_model_free(NULL);
 	unlink(path);
 
-	/* no dense layer: the faces one at a time */
+	/* no dense layer: every layer runs per face */
 	static const char gap[] = "name: g\ninput: [1, 6, 5]\nlayers:\n"
 		"  - {type: conv, name: c1, filters: 3, kernel: 3}\n  - {type: gap}\n"
 		"  - {type: flatten}\n";
