@@ -17,8 +17,9 @@
 #endif
 
 #define MAX_HEADER (100u << 20)
-#define MAX_FILE ((size_t)4 << 30)     /* mapped */
-#define MAX_READ ((size_t)2 << 30)     /* read from a pipe into memory */
+#define MAX_FILE ((size_t)4 << 30)     /* a regular file */
+#define MAX_READ ((size_t)2 << 30)     /* read from a pipe */
+#define HUGE_PAGE ((size_t)2 << 20)
 
 static const struct {
 	const char *name;
@@ -46,20 +47,10 @@ void vb_st_free(struct vb_st *st)
 	free(st);
 }
 
-/* A file's bytes: mapped, or in memory from malloc. */
-static void release(unsigned char *buf, size_t len, int mapped)
-{
-	if (mapped)
-		munmap(buf, len);
-	else
-		free(buf);
-}
-
 void vb_st_drop_data(struct vb_st *st)
 {
-	release(st->buf, st->len, st->mapped);
+	free(st->buf);
 	st->buf = NULL;
-	st->mapped = 0;
 	for (size_t i = 0; i < st->n; i++)
 		st->t[i].data = NULL;
 }
@@ -149,20 +140,19 @@ static int parse_tensor(struct vb_st_tensor *t, const char *name, json_t *v,
 	return 0;
 }
 
-/* Parse buf[len], which the result owns from then on (freed or unmapped
- * with it, or at once on failure). */
-static struct vb_st *parse_owned(unsigned char *buf, size_t len, int mapped)
+/* Parse buf[len], which the result owns from then on (freed with it, or
+ * at once on failure). */
+static struct vb_st *parse_owned(unsigned char *buf, size_t len)
 {
 	struct vb_st *st = calloc(1, sizeof *st);
 	json_t *root = NULL;
 	if (!st) {
-		release(buf, len, mapped);
+		free(buf);
 		vb_err_set("out of memory");
 		return NULL;
 	}
 	st->buf = buf;
 	st->len = len;
-	st->mapped = mapped;
 	if (len < 8) {
 		vb_err_set("not a safetensors file (only %zu bytes)", len);
 		goto fail;
@@ -242,7 +232,44 @@ struct vb_st *vb_st_parse(const void *src, size_t len)
 		return NULL;
 	}
 	memcpy(buf, src, len);
-	return parse_owned(buf, len, 0);
+	return parse_owned(buf, len);
+}
+
+/* The len bytes of a regular file, in memory of its own.  Read, not
+ * mapped: a large file lands in 2 MiB pages, a few page faults where a
+ * mapping takes one per 4 KiB page on first use (most of a model's load
+ * time), and the model in use cannot change under the reader. */
+static unsigned char *read_file(int fd, size_t len)
+{
+	void *p = NULL;
+	size_t n = 0;
+	if (len >= HUGE_PAGE) {
+		if (posix_memalign(&p, HUGE_PAGE, len) != 0)
+			p = NULL;
+		else
+			madvise(p, len, MADV_HUGEPAGE);   /* advice only */
+	} else {
+		p = malloc(len);
+	}
+	if (!p) {
+		vb_err_set("out of memory");
+		return NULL;
+	}
+	while (n < len) {
+		ssize_t r = read(fd, (unsigned char *)p + n, len - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0)
+				vb_err_sys("read error");
+			else
+				vb_err_set("file shrank while read");
+			free(p);
+			return NULL;
+		}
+		n += (size_t)r;
+	}
+	return p;
 }
 
 /* The whole of a non-seekable input, in a growing buffer. */
@@ -296,23 +323,16 @@ struct vb_st *vb_st_load(const char *path)
 		vb_err_sys("cannot read '%s'", path);
 	} else if (S_ISDIR(sb.st_mode)) {
 		vb_err_set("cannot read '%s': is a directory", path);
-	} else if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		/* mapped and populated at once: no copy, and no page faults
-		 * one page at a time while the tensors are read */
-		size_t len = (size_t)sb.st_size;
-		void *m;
-		if ((uint64_t)sb.st_size > MAX_FILE)
-			vb_err_set("'%s': file too large", path);
-		else if ((m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED)
-			vb_err_sys("cannot map '%s'", path);
-		else if (!(st = parse_owned(m, len, 1)))
-			vb_err_prefix("'%s'", path);
 	} else {
 		size_t len = 0;
-		unsigned char *buf = read_all(fd, &len);
-		if (!buf)
-			vb_err_prefix("'%s'", path);
-		else if (!(st = parse_owned(buf, len, 0)))
+		unsigned char *buf = NULL;
+		if (!S_ISREG(sb.st_mode) || sb.st_size == 0)
+			buf = read_all(fd, &len);
+		else if ((uint64_t)sb.st_size > MAX_FILE)
+			vb_err_set("file too large");
+		else
+			buf = read_file(fd, len = (size_t)sb.st_size);
+		if (!buf || !(st = parse_owned(buf, len)))
 			vb_err_prefix("'%s'", path);
 	}
 	close(fd);

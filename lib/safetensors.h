@@ -31,13 +31,11 @@ struct vb_st {
 	char **key, **val;             /* __metadata__, in file order */
 	unsigned char *buf;            /* the whole file */
 	size_t len;
-	int mapped;                    /* buf is a read-only mapping of it */
 };
 
 /* Parse a file held in memory (copied).  NULL with an error on failure. */
 struct vb_st *vb_st_parse(const void *buf, size_t len);
-/* Read and parse a whole file (a regular file is mapped, not copied);
- * errors name the file. */
+/* Read and parse a whole file; errors name the file. */
 struct vb_st *vb_st_load(const char *path);
 /* Release the tensor bytes, keeping names, shapes and metadata; every
  * tensor's data becomes NULL. */

@@ -1,6 +1,7 @@
 /* test-model.c - the inference contract of model.h: a network saved with
  * vb_model_save loads back with its classes, input size and normalisation,
  * and vb_model_predict gives the softmax of the network's logits. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,33 @@ int main(void)
 		vb_net_free(g);
 		unlink(path);
 	}
+
+	/* weights that are not finite, wherever they are, are refused; the
+	 * largest finite ones, negative zero and subnormals are not */
+	struct vb_param *fw = vb_net_param(net, "f1.weight");
+	static const float odd[] = {NAN, INFINITY, -INFINITY, -NAN};
+	static const float fine[] = {FLT_MAX, -FLT_MAX, -0.0f, 1e-45f};
+	const long at[] = {0, 17, fw->n - 1};
+	int refused = 0, loaded = 0;
+	for (int i = 0; i < 4; i++)
+		for (int a = 0; a < 3; a++)
+			for (int bad = 0; bad < 2; bad++) {
+				float keep = fw->w[at[a]];
+				fw->w[at[a]] = bad ? odd[i] : fine[i];
+				f = fopen(path, "wb");
+				if (f && vb_model_save(net, classes, 3, k, v, 1, f) == 0 && fclose(f) == 0) {
+					m = vb_model_load(path);
+					if (bad)
+						refused += !m && strstr(vb_err_msg(), "'f1.weight' holds NaN or infinity");
+					else
+						loaded += m != NULL;
+					vb_model_free(m);
+				}
+				fw->w[at[a]] = keep;
+			}
+	is_int(refused, 12, "NaN and infinities refused at the start, inside and at the end");
+	is_int(loaded, 12, "the largest finite weights, -0 and subnormals load");
+	unlink(path);
 
 	m = vb_model_load("/nonexistent/model.safetensors");
 	ok(!m && strstr(vb_err_msg(), "cannot open '/nonexistent/model.safetensors'"),
