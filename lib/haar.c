@@ -1603,8 +1603,32 @@ T_AVX2 static inline void stage_pass2(const struct vb_haar *c, const struct vcas
 	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
 }
 
+/* And on four, the groups g[0..4) of the row at ps (2% faster again).
+ * Written out: with arrays and a loop over them it is slower. */
+T_AVX2 static inline void stage_pass4(const struct vb_haar *c, const struct vcascade *v, int si,
+                                      const struct vstump *sp, const uint32_t *ps,
+                                      const float *vnf, const int *g, int m[4])
+{
+	const uint32_t *p0 = ps + 8 * g[0], *p1 = ps + 8 * g[1];
+	const uint32_t *p2 = ps + 8 * g[2], *p3 = ps + 8 * g[3];
+	__m256 n0 = _mm256_loadu_ps(vnf + 8 * g[0]), n1 = _mm256_loadu_ps(vnf + 8 * g[1]);
+	__m256 n2 = _mm256_loadu_ps(vnf + 8 * g[2]), n3 = _mm256_loadu_ps(vnf + 8 * g[3]);
+	__m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+	for (int t = 0; t < c->stages[si].ntrees; t++) {
+		const struct vstump *q = sp + t;
+		f0 = _mm256_add_ps(f0, leaf(q, feature_value(q, p0), n0));
+		f1 = _mm256_add_ps(f1, leaf(q, feature_value(q, p1), n1));
+		f2 = _mm256_add_ps(f2, leaf(q, feature_value(q, p2), n2));
+		f3 = _mm256_add_ps(f3, leaf(q, feature_value(q, p3), n3));
+	}
+	m[0] = stage_mask(c, v, si, sp, f0, p0, n0);
+	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
+	m[2] = stage_mask(c, v, si, sp, f2, p2, n2);
+	m[3] = stage_mask(c, v, si, sp, f3, p3, n3);
+}
+
 /* Stage si (stumps sp) on the groups rb->list[0..nl) of the row at ps:
- * their pass masks in rb->pass, two groups at a time. */
+ * their pass masks in rb->pass, four groups at a time. */
 T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v, int si,
                               const struct vstump *sp, const uint32_t *ps,
                               const struct rowbuf *rb, int nl)
@@ -1612,6 +1636,8 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
 	const int *list = rb->list;
 	int k = 0;
 
+	for (; k + 3 < nl; k += 4)
+		stage_pass4(c, v, si, sp, ps, rb->vnf, list + k, rb->pass + k);
 	for (; k + 1 < nl; k += 2) {
 		int g = list[k], h = list[k + 1];
 		stage_pass2(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g),
