@@ -57,6 +57,14 @@ $(PROGS): $(BIN)/%: $(OUT)/tools/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# emotion-predict runs once per photo (or stream) and is timed whole: with
+# OpenBLAS linked in statically, only the part it uses and no libgfortran,
+# it starts 6 ms sooner (a 26 MB program instead of 1 MB).
+OPENBLAS_A := /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.a
+ifneq ($(wildcard $(OPENBLAS_A)),)
+$(BIN)/emotion-predict: LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(OPENBLAS_A) -lm -pthread
+endif
+
 $(UNITS): $(OUT)/unit/%: $(OUT)/tests/unit/%.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
