@@ -30,7 +30,7 @@ struct conv {
 	float *scale;   /* per output: the batch norm's factor (1 without) */
 	float *fw;      /* weights times scale (not kept for wino) */
 	int wino;       /* Winograd F(2x2, 3x3) */
-	float *U;       /* wino: transformed kernels, 16 x out x in */
+	float *U;       /* wino: transformed kernels, 16 x out x in (the net's) */
 	int th, tw;     /* wino: 2 x 2 output tiles down and across */
 	int trows;      /* wino: tile rows per block */
 	int fused;      /* a one-channel convolution fused in (vb_conv_fuse) */
@@ -722,12 +722,22 @@ int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b)
 	}
 	cb->fused = 1;
 	cb->wino = 0;
-	free(cb->U);
-	cb->U = NULL;
+	cb->U = NULL;   /* vb_net_freeze's */
 	return 1;
 }
 
-int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
+static int takes_wino(const struct conv *c)
+{
+	return !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
+}
+
+size_t vb_conv_frozen_bytes(const struct vb_layer *l)
+{
+	const struct conv *c = l->st;
+	return takes_wino(c) ? sizeof(float) * 16 * l->out.c * l->in.c : 0;
+}
+
+int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu, float *mem)
 {
 	struct conv *c = l->st;
 	int O = l->out.c;
@@ -741,7 +751,7 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 	vb_bn_fold(bn, O, 1, NULL, b, c->scale, c->fb);
 	if (relu)
 		c->relu = 1;
-	c->wino = !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
+	c->wino = takes_wino(c);
 	if (!c->wino) {
 		/* the folded weights, which the Winograd form does not need
 		 * (1.2 MB of fresh memory for the shipped network) */
@@ -750,8 +760,7 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu)
 		vb_bn_fold(bn, O, l->param[0]->n / O, w, b, c->fw, c->fb);
 		return 0;
 	}
-	if (!c->U && !(c->U = malloc(sizeof(float) * 16 * O * l->in.c)))
-		return vb_err_set("out of memory");
+	c->U = mem;   /* vb_conv_frozen_bytes of them */
 	wino_kernels(w, c->scale, O, l->in.c, c->U);
 	c->th = (l->out.h + 1) / 2;
 	c->tw = (l->out.w + 1) / 2;
@@ -831,7 +840,6 @@ static void conv_free(struct vb_layer *l)
 		free(c->fw);
 		free(c->fb);
 		free(c->scale);
-		free(c->U);
 		free(c->k5);
 		free(c->kde);
 		free(c->beta);

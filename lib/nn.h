@@ -137,7 +137,11 @@ void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, co
                 float *fw, float *fb);
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
-int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu);
+int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu, float *mem);
+/* The bytes of mem vb_conv_freeze takes (the Winograd kernels), 0 for
+ * none; vb_net_freeze gives all its convolutions one block, which costs a
+ * page fault or two where one array each cost hundreds. */
+size_t vb_conv_frozen_bytes(const struct vb_layer *conv);
 /* Whether the AVX-512 kernels of frozen convolution and dense layers may
  * run where the CPU has them (the default); 0 keeps to the portable code,
  * for tests.  vb_nn_avx512: whether they do. */
@@ -203,6 +207,7 @@ struct vb_net {
 	struct vb_rng rng;          /* dropout masks */
 	uint64_t step;              /* forward passes in training mode */
 	int frozen;                 /* vb_net_freeze was called */
+	float *frozen_mem;          /* the convolutions' frozen state */
 };
 
 /* A network with no layers for inputs of the given shape.  NULL on error. */
