@@ -25,6 +25,7 @@
 #include "err.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -136,13 +137,16 @@ struct nums {
 	int n, cap;
 };
 
-/* A plain decimal ([-+]digits[.digits][(e|E)[-+]digits]) that converts
- * exactly with one multiplication or division: at most 19 significant
- * digits making an integer below 2^53, and a power of ten up to 10^22,
- * both exact in a double, so the one rounding gives what strtod gives.
- * The cascades' numbers are such (strtod was a fifth of their reading).
- * 0 when s is not one of them or is not followed by a space or the end,
- * for strtod to take it. */
+/* A plain decimal ([-+]digits[.digits][(e|E)[-+]digits]) of at most 19
+ * significant digits, read as strtod reads it: the digits m (below 2^64)
+ * times or over a power of ten 10^k exact in the arithmetic used, so that
+ * the one operation rounds once.  With m below 2^53 and k up to 22 that is
+ * double arithmetic and the result is strtod's.  Else (OpenCV writes 17
+ * digits) it is x87 extended precision, 64 bits, k up to 27, and rounding
+ * that to double gives strtod's result unless the extended value lies
+ * within one of its units of halfway between two doubles: those, and all
+ * else, are left to strtod (0; also when s is not followed by a space or
+ * the end).  strtod was a fifth of a cascade's reading. */
 static int fast_decimal(const char *s, double *d, char **end)
 {
 	static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -181,9 +185,31 @@ static int fast_decimal(const char *s, double *d, char **end)
 			return 0;
 		e += en ? -x : x;
 	}
-	if (m >> 53 || e < -22 || e > 22 || (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r'))
+	if (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
 		return 0;
-	double v = e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+	double v;
+	if (!(m >> 53) && e >= -22 && e <= 22) {
+		v = e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+	} else {
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+		if (e < -27 || e > 27 || !m)
+			return 0;
+		long double t = 1;
+		for (int k = e < 0 ? -e : e; k > 0; k--)
+			t *= 10;   /* exact up to 10^27 */
+		long double x = e < 0 ? (long double)m / t : (long double)m * t;
+		uint64_t bits;
+		memcpy(&bits, &x, sizeof bits);   /* the 64-bit significand */
+		unsigned low = (unsigned)(bits & 0x7ff);
+		if (low >= 0x3ff && low <= 0x401)
+			return 0;
+		v = (double)x;
+		if (!isnormal(v))
+			return 0;
+#else
+		return 0;
+#endif
+	}
 	*d = neg ? -v : v;
 	*end = (char *)p;
 	return 1;
