@@ -1645,33 +1645,36 @@ struct rowbuf {
 	int *pass;       /* per entry of list: the stage's pass mask */
 };
 
-/* Stage si's pass mask of the 8 windows at p from their float sum fa. */
+/* Stage si's pass mask of the 8 windows at p from their float sum fa:
+ * summed again in double only when a live one is too close to call. */
 T_AVX2 static inline int stage_mask(const struct vb_haar *c, const struct vcascade *v, int si,
                                     const struct vstump *sp, __m256 fa, const uint32_t *p,
-                                    __m256 vnf)
+                                    __m256 vnf, int live)
 {
 	int pass = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->hi[si]), _CMP_GE_OQ));
 	int fail = _mm256_movemask_ps(_mm256_cmp_ps(fa, _mm256_set1_ps(v->lo[si]), _CMP_LT_OQ));
-	if ((pass | fail) != 0xff)
+	if (((pass | fail | ~live) & 0xff) != 0xff)
 		pass = stage_double(&c->stages[si], sp, p, vnf);
 	return pass;
 }
 
-/* One stage (stumps sp) on the group of 8 windows at p: their pass mask. */
+/* One stage (stumps sp) on the group of 8 windows at p, of which those in
+ * live count: their pass mask. */
 T_AVX2 static inline int stage_pass(const struct vb_haar *c, const struct vcascade *v, int si,
-                                    const struct vstump *sp, const uint32_t *p, __m256 vnf)
+                                    const struct vstump *sp, const uint32_t *p, __m256 vnf,
+                                    int live)
 {
 	__m256 fa = _mm256_setzero_ps();
 	for (int t = 0; t < c->stages[si].ntrees; t++)
 		fa = _mm256_add_ps(fa, stump_leaf(sp + t, p, vnf));
-	return stage_mask(c, v, si, sp, fa, p, vnf);
+	return stage_mask(c, v, si, sp, fa, p, vnf, live);
 }
 
 /* The same on two groups at once, each stump read once for both (about 5%
  * faster): the pass masks in m[0] and m[1]. */
 T_AVX2 static inline void stage_pass2(const struct vb_haar *c, const struct vcascade *v, int si,
                                       const struct vstump *sp, const uint32_t *p0, __m256 n0,
-                                      const uint32_t *p1, __m256 n1, int m[2])
+                                      const uint32_t *p1, __m256 n1, const int live[2], int m[2])
 {
 	__m256 f0 = _mm256_setzero_ps(), f1 = _mm256_setzero_ps();
 	for (int t = 0; t < c->stages[si].ntrees; t++) {
@@ -1679,15 +1682,16 @@ T_AVX2 static inline void stage_pass2(const struct vb_haar *c, const struct vcas
 		f0 = _mm256_add_ps(f0, leaf(q, feature_value(q, p0), n0));
 		f1 = _mm256_add_ps(f1, leaf(q, feature_value(q, p1), n1));
 	}
-	m[0] = stage_mask(c, v, si, sp, f0, p0, n0);
-	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
+	m[0] = stage_mask(c, v, si, sp, f0, p0, n0, live[0]);
+	m[1] = stage_mask(c, v, si, sp, f1, p1, n1, live[1]);
 }
 
 /* And on four, the groups g[0..4) of the row at ps (2% faster again).
  * Written out: with arrays and a loop over them it is slower. */
 T_AVX2 static inline void stage_pass4(const struct vb_haar *c, const struct vcascade *v, int si,
                                       const struct vstump *sp, const uint32_t *ps,
-                                      const float *vnf, const int *g, int m[4])
+                                      const float *vnf, const int *alive, const int *g,
+                                      int m[4])
 {
 	const uint32_t *p0 = ps + 8 * g[0], *p1 = ps + 8 * g[1];
 	const uint32_t *p2 = ps + 8 * g[2], *p3 = ps + 8 * g[3];
@@ -1701,14 +1705,15 @@ T_AVX2 static inline void stage_pass4(const struct vb_haar *c, const struct vcas
 		f2 = _mm256_add_ps(f2, leaf(q, feature_value(q, p2), n2));
 		f3 = _mm256_add_ps(f3, leaf(q, feature_value(q, p3), n3));
 	}
-	m[0] = stage_mask(c, v, si, sp, f0, p0, n0);
-	m[1] = stage_mask(c, v, si, sp, f1, p1, n1);
-	m[2] = stage_mask(c, v, si, sp, f2, p2, n2);
-	m[3] = stage_mask(c, v, si, sp, f3, p3, n3);
+	m[0] = stage_mask(c, v, si, sp, f0, p0, n0, alive[g[0]]);
+	m[1] = stage_mask(c, v, si, sp, f1, p1, n1, alive[g[1]]);
+	m[2] = stage_mask(c, v, si, sp, f2, p2, n2, alive[g[2]]);
+	m[3] = stage_mask(c, v, si, sp, f3, p3, n3, alive[g[3]]);
 }
 
-/* Stage si (stumps sp) on the groups rb->list[0..nl) of the row at ps:
- * their pass masks in rb->pass, four groups at a time. */
+/* Stage si (stumps sp) on the groups rb->list[0..nl) of the row at ps, of
+ * which the windows in rb->alive (the low 8 bits) count: their pass masks
+ * in rb->pass, four groups at a time. */
 T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v, int si,
                               const struct vstump *sp, const uint32_t *ps,
                               const struct rowbuf *rb, int nl)
@@ -1717,15 +1722,16 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
 	int k = 0;
 
 	for (; k + 3 < nl; k += 4)
-		stage_pass4(c, v, si, sp, ps, rb->vnf, list + k, rb->pass + k);
+		stage_pass4(c, v, si, sp, ps, rb->vnf, rb->alive, list + k, rb->pass + k);
 	for (; k + 1 < nl; k += 2) {
-		int g = list[k], h = list[k + 1];
+		int g = list[k], h = list[k + 1], live[2] = {rb->alive[g], rb->alive[h]};
 		stage_pass2(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g),
-		            ps + 8 * h, _mm256_loadu_ps(rb->vnf + 8 * h), rb->pass + k);
+		            ps + 8 * h, _mm256_loadu_ps(rb->vnf + 8 * h), live, rb->pass + k);
 	}
 	if (k < nl) {
 		int g = list[k];
-		rb->pass[k] = stage_pass(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g));
+		rb->pass[k] = stage_pass(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g),
+		                         rb->alive[g]);
 	}
 }
 
