@@ -494,9 +494,11 @@ int vb_net_freeze(struct vb_net *net)
 			bn = net->layers[i + 1];
 		if (bn && conv && i + 2 < net->nlayers && vb_relu_is(net->layers[i + 2]))
 			relu = net->layers[i + 2];
-		float *mem = conv ? (float *)((char *)net->frozen_mem + at) : NULL;
-		if (conv)
+		float *mem = NULL;
+		if (conv && vb_conv_frozen_bytes(l)) {
+			mem = (float *)((char *)net->frozen_mem + at);
 			at += (vb_conv_frozen_bytes(l) + 63) & ~(size_t)63;
+		}
 		if ((conv ? vb_conv_freeze(l, bn, relu != NULL, mem) : vb_dense_freeze(l, bn)) < 0)
 			return -1;
 		if (bn)

@@ -138,9 +138,10 @@ void vb_bn_fold(const struct vb_layer *bn, int out, long per, const float *w, co
 void vb_bn_mark_folded(struct vb_layer *bn);
 int vb_dense_is(const struct vb_layer *l);
 int vb_conv_freeze(struct vb_layer *conv, const struct vb_layer *bn, int relu, float *mem);
-/* The bytes of mem vb_conv_freeze takes (the Winograd kernels), 0 for
- * none; vb_net_freeze gives all its convolutions one block, which costs a
- * page fault or two where one array each cost hundreds. */
+/* The bytes of mem vb_conv_freeze uses (the Winograd kernels; the caller
+ * keeps and frees it), 0 for none; vb_net_freeze gives all its
+ * convolutions one block, which costs a page fault or two where one array
+ * each cost hundreds. */
 size_t vb_conv_frozen_bytes(const struct vb_layer *conv);
 /* Whether the AVX-512 kernels of frozen convolution and dense layers may
  * run where the CPU has them (the default); 0 keeps to the portable code,
