@@ -604,8 +604,8 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
  * over c of w_b[o][c][d] bias_a[c], and x zero outside.  Where every tap d
  * is inside that is a 5 x 5 convolution of x (kernel k5: the K summed by
  * d + e) plus b5 = bias_b + the sum of beta; b computes it everywhere as
- * one sgemm over 25 shifted copies of x, then takes off, at the pixels
- * within one of the edge, the terms of the taps d outside.  For the
+ * one matrix product over 25 shifted copies of x, then takes off, at the
+ * pixels within one of the edge, the terms of the taps d outside.  For the
  * shipped network's first pair (1 -> 32 -> 32 channels at 48 x 48): 1.8M
  * multiply-adds instead of 10M, and no 32-channel image in between. */
 

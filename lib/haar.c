@@ -1723,10 +1723,11 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
 
 	for (; k + 3 < nl; k += 4)
 		stage_pass4(c, v, si, sp, ps, rb->vnf, rb->alive, list + k, rb->pass + k);
-	for (; k + 1 < nl; k += 2) {
+	if (k + 1 < nl) {
 		int g = list[k], h = list[k + 1], live[2] = {rb->alive[g], rb->alive[h]};
 		stage_pass2(c, v, si, sp, ps + 8 * g, _mm256_loadu_ps(rb->vnf + 8 * g),
 		            ps + 8 * h, _mm256_loadu_ps(rb->vnf + 8 * h), live, rb->pass + k);
+		k += 2;
 	}
 	if (k < nl) {
 		int g = list[k];

@@ -472,12 +472,18 @@ oom:
 	return vb_err_set("out of memory for a batch of %d", maxbatch);
 }
 
+/* A layer's share of vb_net_freeze's block: a convolution's frozen state,
+ * rounded to whole cache lines. */
+static size_t frozen_share(const struct vb_layer *l)
+{
+	return vb_conv_is(l) ? (vb_conv_frozen_bytes(l) + 63) & ~(size_t)63 : 0;
+}
+
 int vb_net_freeze(struct vb_net *net)
 {
 	size_t total = 0, at = 0;
 	for (int i = 0; i < net->nlayers; i++)
-		if (vb_conv_is(net->layers[i]))
-			total += (vb_conv_frozen_bytes(net->layers[i]) + 63) & ~(size_t)63;
+		total += frozen_share(net->layers[i]);
 	/* from 1 MiB on, whole 2 MiB pages (vb_alloc_big): one fault where a
 	 * fresh 4 KiB page costs one each (1.9 MiB for the shipped network) */
 	if (total >= (1 << 20))
@@ -494,11 +500,8 @@ int vb_net_freeze(struct vb_net *net)
 			bn = net->layers[i + 1];
 		if (bn && conv && i + 2 < net->nlayers && vb_relu_is(net->layers[i + 2]))
 			relu = net->layers[i + 2];
-		float *mem = NULL;
-		if (conv && vb_conv_frozen_bytes(l)) {
-			mem = (float *)((char *)net->frozen_mem + at);
-			at += (vb_conv_frozen_bytes(l) + 63) & ~(size_t)63;
-		}
+		float *mem = frozen_share(l) ? (float *)((char *)net->frozen_mem + at) : NULL;
+		at += frozen_share(l);
 		if ((conv ? vb_conv_freeze(l, bn, relu != NULL, mem) : vb_dense_freeze(l, bn)) < 0)
 			return -1;
 		if (bn)
