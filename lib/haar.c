@@ -1004,6 +1004,8 @@ static void hrow(const uint8_t *s, const struct lin *X, int dw, int sw, uint16_t
 	} else if (X->c01) {
 		d = hrow_avx2(s, X, d, X->hi, sw, out);
 	}
+#else
+	(void)sw;
 #endif
 	for (; d < X->hi; d++) {
 		const uint8_t *p = s + X->ofs[d];
@@ -1393,13 +1395,46 @@ struct vcascade {
 	int32_t nofs[4];
 };
 
-static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcascade *v)
+/* A packed block of 8 windows (deep_run) holds each row of a window's
+ * integral values as runs of columns: the row's columns in order, or for
+ * windows 2 apart its even then its odd ones, as in the level's integral
+ * image.  A run takes whole chunks of 16 columns of 8 lanes, where columns
+ * c and c + 8 of a chunk share 16 consecutive values (what an AVX-512
+ * transpose makes in one step).  Runs of ne and no columns (no = 0: one
+ * run); the odd run starts at chunk column half; a row takes row values. */
+struct pgeo {
+	int ne, no, half, row;
+};
+
+static struct pgeo packed_geometry(const struct vb_haar *c, int two)
 {
-	/* column offset of dx for windows 1 (half == 0) or 2 pixels apart */
+	struct pgeo g;
+	g.ne = two ? c->winw / 2 + 1 : c->winw + 1;
+	g.no = two ? (c->winw + 1) / 2 : 0;
+	g.half = 16 * ((g.ne + 15) / 16);
+	g.row = 8 * (g.half + 16 * ((g.no + 15) / 16));
+	return g;
+}
+
+/* The offset of a window's integral value at (x, y), relative to its
+ * first: in a level's integral image of row stride S (with half > 0 for
+ * windows 2 apart, the odd columns from half on), or with S = 0 in a
+ * packed block of geometry g (S, half unused). */
+static int32_t vpos(int x, int y, int S, int half, const struct pgeo *g)
+{
+	if (S)
+		return y * S + (half ? (x & 1 ? half + x / 2 : x / 2) : x);
+	int k = g->no ? (x & 1 ? g->half + x / 2 : x / 2) : x, j = k % 16;
+	return y * g->row + (k / 16) * 128 + (j % 8) * 16 + (j / 8) * 8;
+}
+
+static int build_vstumps(const struct vb_haar *c, int S, int half, const struct pgeo *g,
+                         struct vcascade *v)
+{
 	v->st = malloc((size_t)c->ntrees * sizeof *v->st);
 	if (!v->st)
 		return vb_err_set("out of memory");
-#define COL(dx) (half ? (((dx) & 1) ? half + ((dx) - 1) / 2 : (dx) / 2) : (dx))
+#define AT(x, y) vpos(x, y, S, half, g)
 	for (int i = 0; i < c->ntrees; i++) {
 		const struct node *nd = &c->nodes[c->trees[i].first_node];
 		const struct feat *f = &c->feats[nd->feat];
@@ -1411,17 +1446,17 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 		s->kind = f->kind;
 		s->neg = f->neg;
 		for (int k = 0; k < f->ncorners; k++)
-			s->c[k] = (uint32_t)(f->cy[k] * S + COL(f->cx[k]));
+			s->c[k] = (uint32_t)AT(f->cx[k], f->cy[k]);
 		if (s->kind != VS_RECTS)
 			continue;
 		for (int k = 0; k < 3; k++) {
 			int x = f->r[k][0], y = f->r[k][1], w = f->r[k][2], h = f->r[k][3];
 			if (k >= f->nr)
 				x = y = w = h = 0;
-			s->o[k][0] = y * S + COL(x);
-			s->o[k][1] = y * S + COL(x + w);
-			s->o[k][2] = (y + h) * S + COL(x);
-			s->o[k][3] = (y + h) * S + COL(x + w);
+			s->o[k][0] = AT(x, y);
+			s->o[k][1] = AT(x + w, y);
+			s->o[k][2] = AT(x, y + h);
+			s->o[k][3] = AT(x + w, y + h);
 			s->w[k] = k < f->nr ? f->w[k] : 0.0f;
 		}
 	}
@@ -1449,11 +1484,11 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 			v->hi[si] = nextafterf(v->hi[si], INFINITY);
 	}
 	int x = 1, y = 1, w = c->winw - 2, h = c->winh - 2;
-	v->nofs[0] = y * S + COL(x);
-	v->nofs[1] = y * S + COL(x + w);
-	v->nofs[2] = (y + h) * S + COL(x);
-	v->nofs[3] = (y + h) * S + COL(x + w);
-#undef COL
+	v->nofs[0] = AT(x, y);
+	v->nofs[1] = AT(x + w, y);
+	v->nofs[2] = AT(x, y + h);
+	v->nofs[3] = AT(x + w, y + h);
+#undef AT
 	return 0;
 }
 
@@ -1465,14 +1500,15 @@ static int build_vstumps(const struct vb_haar *c, int S, int half, struct vcasca
 struct vtab {
 	int S, users;
 	struct vcascade v1, v2;
+	struct vcascade p1, p2;   /* packed blocks of windows from v1, v2 */
 };
 
 static void tab_free(struct vtab *t)
 {
 	if (!t)
 		return;
-	struct vcascade *v[2] = {&t->v1, &t->v2};
-	for (int i = 0; i < 2; i++) {
+	struct vcascade *v[4] = {&t->v1, &t->v2, &t->p1, &t->p2};
+	for (int i = 0; i < 4; i++) {
 		free(v[i]->st);
 		free(v[i]->lo);
 		free(v[i]->hi);
@@ -1486,11 +1522,14 @@ static struct vtab *tables_get(const struct vb_haar *cc, int S)
 {
 	struct vb_haar *c = (struct vb_haar *)cc;
 	struct vtab *t;
+	struct pgeo g1 = packed_geometry(c, 0), g2 = packed_geometry(c, 1);
 	pthread_mutex_lock(&c->mu);
 	if ((t = c->tab) && t->S == S) {
 		t->users++;
-	} else if (!(t = calloc(1, sizeof *t)) || build_vstumps(c, S, 0, &t->v1) < 0 ||
-	           build_vstumps(c, S, S / 2, &t->v2) < 0) {
+	} else if (!(t = calloc(1, sizeof *t)) || build_vstumps(c, S, 0, NULL, &t->v1) < 0 ||
+	           build_vstumps(c, S, S / 2, NULL, &t->v2) < 0 ||
+	           build_vstumps(c, 0, 0, &g1, &t->p1) < 0 ||
+	           build_vstumps(c, 0, 0, &g2, &t->p2) < 0) {
 		if (!t)
 			vb_err_set("out of memory");
 		tab_free(t);
@@ -1516,8 +1555,47 @@ static void tables_put(const struct vb_haar *cc, struct vtab *t)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* OpenCV skips the window after one the first stage rejects.  For the
+ * rejections of 8 windows in a row (a bit mask) and whether the first of
+ * them is evaluated: the windows evaluated, and in bit 8 whether the next
+ * one is.  A table, because the loop's branches do not predict. */
+static uint16_t skips[2][256];
+
+static void skips_init(void)
+{
+	for (int c0 = 0; c0 < 2; c0++)
+		for (int rej = 0; rej < 256; rej++) {
+			int carry = c0, ev = 0;
+			for (int k = 0; k < 8; k++) {
+				if (carry)
+					ev |= 1 << k;
+				carry = !(carry && (rej >> k & 1));
+			}
+			skips[c0][rej] = (uint16_t)(ev | carry << 8);
+		}
+}
+
+/* Per-worker scratch of scan_row_avx2 for rows of up to n windows. */
+struct rowbuf {
+	float *vnf;      /* 8 per group */
+	int *alive;      /* per group: live windows */
+	int *list;       /* groups still alive */
+	int *pass;       /* per entry of list: the stage's pass mask */
+};
+
+/* Windows of one level past its first stages, waiting to be packed 8 to a
+ * block for the rest (deep_run). */
+struct deep {
+	int stage, end;   /* the stages run packed: [stage, end) */
+	int n;
+	uint32_t *ofs;    /* a window's offset in the integral image */
+	float *vnf;       /* its variance normalisation */
+	int *x, *y;       /* its window column and row */
+};
+
 #ifdef HAVE_AVX2_KERNEL
 #define T_AVX2 __attribute__((target("avx2")))
+#define T_512 __attribute__((target("avx2,avx512f")))
 
 T_AVX2 static inline __m256i ld(const uint32_t *p)
 {
@@ -1617,33 +1695,7 @@ T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
 	       _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
 }
 
-/* OpenCV skips the window after one the first stage rejects.  For the
- * rejections of 8 windows in a row (a bit mask) and whether the first of
- * them is evaluated: the windows evaluated, and in bit 8 whether the next
- * one is.  A table, because the loop's branches do not predict. */
-static uint16_t skips[2][256];
 
-static void skips_init(void)
-{
-	for (int c0 = 0; c0 < 2; c0++)
-		for (int rej = 0; rej < 256; rej++) {
-			int carry = c0, ev = 0;
-			for (int k = 0; k < 8; k++) {
-				if (carry)
-					ev |= 1 << k;
-				carry = !(carry && (rej >> k & 1));
-			}
-			skips[c0][rej] = (uint16_t)(ev | carry << 8);
-		}
-}
-
-/* Per-worker scratch of scan_row_avx2 for rows of up to n windows. */
-struct rowbuf {
-	float *vnf;      /* 8 per group */
-	int *alive;      /* per group: live windows */
-	int *list;       /* groups still alive */
-	int *pass;       /* per entry of list: the stage's pass mask */
-};
 
 /* Stage si's pass mask of the 8 windows at p from their float sum fa:
  * summed again in double only when a live one is too close to call. */
@@ -1743,7 +1795,8 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
  * depends on one group's outcome. */
 T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
                                 const uint32_t *ps, const uint32_t *pq, int n, int *hits,
-                                const struct rowbuf *rb)
+                                const struct rowbuf *rb, struct deep *dq, uint32_t rowofs,
+                                int y)
 {
 	const double area = (double)(c->winw - 2) * (c->winh - 2);
 	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
@@ -1798,7 +1851,7 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 	}
 	/* the other stages, over the groups still alive */
 	sp += c->stages[0].ntrees;
-	for (int si = 1; si < c->nstages && nl; si++) {
+	for (int si = 1; si < dq->stage && nl; si++) {
 		int kept = 0;
 		stage_over(c, v, si, sp, ps, rb, nl);
 		for (int k = 0; k < nl; k++) {
@@ -1810,11 +1863,159 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 		nl = kept;
 		sp += c->stages[si].ntrees;
 	}
+	if (dq->stage < c->nstages) {
+		for (int k = 0; k < nl; k++) {
+			int g = list[k];
+			for (int a = alive[g]; a; a &= a - 1) {
+				int i = 8 * g + __builtin_ctz(a), j = dq->n++;
+				dq->ofs[j] = rowofs + (uint32_t)i;
+				dq->vnf[j] = rb->vnf[i];
+				dq->x[j] = i;
+				dq->y[j] = y;
+			}
+		}
+		return 0;
+	}
 	for (int k = 0; k < nl; k++) {
 		int g = list[k];
 		for (int a = alive[g]; a; a &= a - 1)
 			hits[nh++] = 8 * g + __builtin_ctz(a);
 	}
+	return nh;
+}
+
+/* Columns o..o + 16 of the rows q[0..8) as one chunk of a packed block
+ * at b (struct pgeo): two 8 x 8 transposes. */
+T_AVX2 static inline void pack_chunk(const uint32_t *const q[8], size_t o, float *b)
+{
+	for (int h = 0; h < 16; h += 8) {
+#define L(i) _mm256_castsi256_ps(ld(q[i] + o + h))
+		__m256 t0 = _mm256_unpacklo_ps(L(0), L(1)), t1 = _mm256_unpackhi_ps(L(0), L(1));
+		__m256 t2 = _mm256_unpacklo_ps(L(2), L(3)), t3 = _mm256_unpackhi_ps(L(2), L(3));
+		__m256 t4 = _mm256_unpacklo_ps(L(4), L(5)), t5 = _mm256_unpackhi_ps(L(4), L(5));
+		__m256 t6 = _mm256_unpacklo_ps(L(6), L(7)), t7 = _mm256_unpackhi_ps(L(6), L(7));
+#undef L
+		/* s0..s3: columns 0..3 (low half) and 4..7 of windows 0..3 */
+		__m256 s[8] = {
+			_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
+			_mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee),
+			_mm256_shuffle_ps(t4, t6, 0x44), _mm256_shuffle_ps(t4, t6, 0xee),
+			_mm256_shuffle_ps(t5, t7, 0x44), _mm256_shuffle_ps(t5, t7, 0xee),
+		};
+		for (int j = 0; j < 4; j++) {
+			_mm256_storeu_ps(b + 16 * j + h, _mm256_permute2f128_ps(s[j], s[j + 4], 0x20));
+			_mm256_storeu_ps(b + 16 * (j + 4) + h, _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
+		}
+	}
+}
+
+/* The same with AVX-512: one 8 x 16 transpose, whose last step leaves
+ * columns j and j + 8 together. */
+T_512 static inline void pack_chunk512(const uint32_t *const q[8], size_t o, float *b)
+{
+#define L(i) _mm512_loadu_ps(q[i] + o)
+	__m512 t0 = _mm512_unpacklo_ps(L(0), L(1)), t1 = _mm512_unpackhi_ps(L(0), L(1));
+	__m512 t2 = _mm512_unpacklo_ps(L(2), L(3)), t3 = _mm512_unpackhi_ps(L(2), L(3));
+	__m512 t4 = _mm512_unpacklo_ps(L(4), L(5)), t5 = _mm512_unpackhi_ps(L(4), L(5));
+	__m512 t6 = _mm512_unpacklo_ps(L(6), L(7)), t7 = _mm512_unpackhi_ps(L(6), L(7));
+#undef L
+	/* s[j], 128-bit lane l: column 4 l + j of windows 0..3 (s[j + 4]: 4..7) */
+	__m512 s[8] = {
+		_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xee),
+		_mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xee),
+		_mm512_shuffle_ps(t4, t6, 0x44), _mm512_shuffle_ps(t4, t6, 0xee),
+		_mm512_shuffle_ps(t5, t7, 0x44), _mm512_shuffle_ps(t5, t7, 0xee),
+	};
+	for (int j = 0; j < 4; j++) {
+		/* lanes 1, 3 from s[j + 4]'s 0, 2: columns j, j + 8 */
+		_mm512_storeu_ps(b + 16 * j,
+		                 _mm512_mask_shuffle_f32x4(s[j], 0xf0f0, s[j + 4], s[j + 4],
+		                                           _MM_SHUFFLE(2, 0, 0, 0)));
+		/* lanes 0, 2 from s[j]'s 1, 3: columns j + 4, j + 12 */
+		_mm512_storeu_ps(b + 16 * (j + 4),
+		                 _mm512_mask_shuffle_f32x4(s[j + 4], 0x0f0f, s[j], s[j],
+		                                           _MM_SHUFFLE(0, 3, 0, 1)));
+	}
+}
+
+/* Packs the 8 windows at q[0..8) (a level of row stride S, odd columns
+ * from half when 2 apart) into the block b of geometry g; h + 1 rows. */
+#define PACK_BLOCK(name, chunk)                                                     \
+	static void name(const uint32_t *const q[8], int S, int half, const struct pgeo *g, \
+	                 int h, float *b)                                             \
+	{                                                                            \
+		for (int dy = 0; dy <= h; dy++, b += g->row) {                           \
+			for (int j = 0; j < g->ne; j += 16)                                  \
+				chunk(q, (size_t)dy * S + j, b + 8 * j);                         \
+			for (int j = 0; j < g->no; j += 16)                                  \
+				chunk(q, (size_t)dy * S + half + j, b + 8 * (g->half + j));      \
+		}                                                                        \
+	}
+T_AVX2 PACK_BLOCK(pack_block, pack_chunk)
+T_512 PACK_BLOCK(pack_block512, pack_chunk512)
+#undef PACK_BLOCK
+
+/* Stages [dq->stage, dq->end) for the windows in dq, 8 at a time, each 8
+ * packed into one block blk (pv's layout: a window's integral values one
+ * lane of every vector).  The windows that pass go on to the queue nx,
+ * or with nx NULL to hits (as indices into dq); returns how many went to
+ * hits.  half: the level's odd columns' offset in a row (0: one column per
+ * window). */
+T_AVX2 static int deep_run(const struct vb_haar *c, const struct vcascade *pv,
+                           const uint32_t *sum, int S, int half, struct deep *dq,
+                           struct deep *nx, float *blk, int wide, int *hits)
+{
+	struct pgeo g = packed_geometry(c, half > 0);
+	size_t bsz = (size_t)g.row * (c->winh + 1);
+	int nh = 0;
+
+	/* two blocks at a time while both have a window alive */
+	for (int b0 = 0; b0 < dq->n; b0 += 16) {
+		int nb = dq->n - b0 > 8 ? 2 : 1, alive[2], m[2], si = dq->stage;
+		__m256 vn[2];
+		const uint32_t *p[2];
+		for (int k = 0; k < nb; k++) {
+			int b = b0 + 8 * k, n = dq->n - b < 8 ? dq->n - b : 8;
+			const uint32_t *q[8];
+			float f[8];
+			for (int l = 0; l < 8; l++) {
+				q[l] = sum + dq->ofs[b + (l < n ? l : 0)];
+				f[l] = dq->vnf[b + (l < n ? l : 0)];
+			}
+			if (wide)
+				pack_block512(q, S, half, &g, c->winh, blk + k * bsz);
+			else
+				pack_block(q, S, half, &g, c->winh, blk + k * bsz);
+			vn[k] = _mm256_loadu_ps(f);
+			alive[k] = (1 << n) - 1;
+			p[k] = (const uint32_t *)(blk + k * bsz);
+		}
+		if (nb == 2)
+			for (; si < dq->end && alive[0] && alive[1]; si++) {
+				stage_pass2(c, pv, si, pv->st + c->stages[si].first_tree, p[0], vn[0],
+				            p[1], vn[1], alive, m);
+				alive[0] &= m[0];
+				alive[1] &= m[1];
+			}
+		for (int k = 0; k < nb; k++)
+			for (int sk = si; sk < dq->end && alive[k]; sk++)
+				alive[k] &= stage_pass(c, pv, sk, pv->st + c->stages[sk].first_tree, p[k],
+				                       vn[k], alive[k]);
+		for (int k = 0; k < nb; k++)
+		for (int a = alive[k]; a; a &= a - 1) {
+			int i = b0 + 8 * k + __builtin_ctz(a);
+			if (!nx) {
+				hits[nh++] = i;
+				continue;
+			}
+			int j = nx->n++;
+			nx->ofs[j] = dq->ofs[i];
+			nx->vnf[j] = dq->vnf[i];
+			nx->x[j] = dq->x[i];
+			nx->y[j] = dq->y[i];
+		}
+	}
+	dq->n = 0;
 	return nh;
 }
 #endif
@@ -1839,6 +2040,12 @@ static int push(struct rvec *v, int x, int y, int w, int h)
 	}
 	v->r[v->n++] = (struct vb_rect){x, y, w, h};
 	return 0;
+}
+
+static int by_row(const void *a, const void *b)
+{
+	const struct vb_rect *p = a, *q = b;
+	return p->y != q->y ? (p->y > q->y) - (p->y < q->y) : (p->x > q->x) - (p->x < q->x);
 }
 
 /* The scale factors OpenCV uses for an image of w x h (see header). */
@@ -1899,6 +2106,29 @@ static int scales_for(const struct vb_haar *c, int w, int h, const struct vb_haa
 	return ns;
 }
 
+/* Packed levels: the stages from the first with at least 100 stumps
+ * before it run on windows packed 8 to a block, packed again at the start
+ * of each level, which ends where the stumps so far have doubled (for the
+ * default cascade stages 5, 8, 12 and 18, 136 to 1,560 stumps on: packing
+ * costs about what 100 stumps on a block do, and after a level of this
+ * length about a third of a block's windows are left).  lev[n] = nstages;
+ * returns the number of levels, at most DEEP_MAX. */
+#define DEEP_MAX 8
+
+static int deep_levels(const struct vb_haar *c, int lev[DEEP_MAX + 1])
+{
+	int n = 0, before = 0, next = 100;
+	for (int si = 0; si < c->nstages && n < DEEP_MAX; si++) {
+		if (before >= next) {
+			lev[n++] = si;
+			next = 2 * before;
+		}
+		before += c->stages[si].ntrees;
+	}
+	lev[n] = c->nstages;
+	return n;
+}
+
 /* What every worker of one search shares (read-only while they run). */
 struct search {
 	const struct vb_haar *c;
@@ -1910,6 +2140,10 @@ struct search {
 	int simd;                     /* vector code allowed (resizing) */
 	struct scan sc;               /* plain evaluator */
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
+	struct vcascade p1, p2;       /* the same for packed blocks */
+	int wide;                     /* AVX-512 for packing */
+	int lev[DEEP_MAX + 1], nlev;  /* stages [lev[i], lev[i + 1]) run packed,
+	                               * lev[nlev] = nstages */
 	struct rvec *per_scale;       /* hits of each scale */
 	int next;                     /* the next scale to search (atomic) */
 	int err;                      /* a worker failed (atomic); message in errmsg */
@@ -1937,8 +2171,23 @@ static void *search_worker(void *arg)
 	struct rowbuf rb = { malloc(8 * ng * sizeof(float)), malloc(ng * sizeof(int)),
 	                     malloc(ng * sizeof(int)), malloc(ng * sizeof(int)) };
 	uint32_t *tmp = malloc(2 * ((size_t)w + 1) * sizeof *tmp);
+	/* a row adds at most w + 8 windows to the first queue, each flushed
+	 * from 64 windows, the next queue taking what passes */
+	size_t dcap = 2 * (size_t)w + 200;
+	struct deep dq[DEEP_MAX + 1];
+	int nlev = s->nlev, dfail = 0;
+	for (int i = 0; i <= nlev; i++) {
+		dq[i] = (struct deep){ i < nlev ? s->lev[i] : c->nstages, i < nlev ? s->lev[i + 1] : c->nstages, 0,
+		                       malloc(dcap * sizeof(uint32_t)), malloc(dcap * sizeof(float)),
+		                       malloc(dcap * sizeof(int)), malloc(dcap * sizeof(int)) };
+		dfail |= !dq[i].ofs || !dq[i].vnf || !dq[i].x || !dq[i].y;
+	}
+	struct pgeo g2 = packed_geometry(c, 1), g1 = packed_geometry(c, 0);
+	float *blk = malloc(2 * (size_t)(g1.row > g2.row ? g1.row : g2.row) * (c->winh + 1) * sizeof(float));
+	int *dh = malloc(dcap * sizeof(int));
 
-	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || !rb.pass || (c->tilted && (!tl || !pre || !diag))) {
+	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || !rb.pass || (c->tilted && (!tl || !pre || !diag)) ||
+	    dfail || !blk || !dh) {
 		vb_err_set("out of memory");
 		goto fail;
 	}
@@ -1966,11 +2215,24 @@ static void *search_worker(void *arg)
 #ifdef HAVE_AVX2_KERNEL
 				int n = eo ? (nxw + 1) / 2 : nxw;
 				int nh = scan_row_avx2(c, eo ? &s->v2 : &s->v1, sum + (size_t)y * S,
-				                       sq + (size_t)y * S, n, hits, &rb);
+				                       sq + (size_t)y * S, n, hits, &rb, &dq[0],
+				                       (uint32_t)((size_t)y * S), y);
 				for (int k = 0; k < nh; k++) {
 					int x = eo ? 2 * hits[k] : hits[k];
 					if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
 						goto fail;
+				}
+				for (int i = 0; i < nlev; i++) {
+					struct deep *d = &dq[i];
+					if (!(d->n >= 64 || (d->n && y + ystep >= nyw)))
+						continue;
+					nh = deep_run(c, eo ? &s->p2 : &s->p1, sum, S, eo ? S / 2 : 0, d,
+					              i + 1 < nlev ? d + 1 : NULL, blk, s->wide, dh);
+					for (int k = 0; k < nh; k++) {
+						int x = eo ? 2 * d->x[dh[k]] : d->x[dh[k]], yy = d->y[dh[k]];
+						if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)yy * sc), wwin, hwin) < 0)
+							goto fail;
+					}
 				}
 #endif
 				continue;
@@ -1984,6 +2246,10 @@ static void *search_worker(void *arg)
 					x += ystep;
 			}
 		}
+		/* the packed stages report windows out of order: back to
+		 * rows top down, left to right within a row */
+		if (s->use_vec && nlev && out->n > 1)
+			qsort(out->r, (size_t)out->n, sizeof *out->r, by_row);
 	}
 	goto done;
 fail:
@@ -2003,6 +2269,14 @@ done:
 	free(rb.alive);
 	free(rb.list);
 	free(rb.pass);
+	for (int i = 0; i <= nlev; i++) {
+		free(dq[i].ofs);
+		free(dq[i].vnf);
+		free(dq[i].x);
+		free(dq[i].y);
+	}
+	free(blk);
+	free(dh);
 	return NULL;
 }
 
@@ -2041,6 +2315,10 @@ static int detect_raw(const struct vb_haar *c, const uint8_t *px, int w, int h, 
 			goto done;
 		s.v1 = tab->v1;
 		s.v2 = tab->v2;
+		s.p1 = tab->p1;
+		s.p2 = tab->p2;
+		s.wide = cpu_has_vbmi();   /* such CPUs have AVX-512F */
+		s.nlev = deep_levels(c, s.lev);
 	} else {
 		s.sc.of = malloc((size_t)c->nfeats * sizeof *s.sc.of);
 		if (!s.sc.of) {

@@ -1,0 +1,138 @@
+/* test-haar-pack.c - the packed blocks of the cascade evaluator's later
+ * stages: every window value lands where the stump tables look for it,
+ * with either packer, and the packed levels fall where the rule says.
+ * They are static in haar.c, so that file is compiled in here whole. */
+#include "../../lib/haar.c"
+
+#include "tap.h"
+
+/* A fake integral image of rows of stride S, with values that name their
+ * place, and 8 windows in it: pack them and check every value of every
+ * window against where vpos says it is.  Returns the number of misses. */
+static long check_pack(int winw, int winh, int two, int wide, uint64_t *seed)
+{
+	struct vb_haar c = { .winw = winw, .winh = winh };
+	struct pgeo g = packed_geometry(&c, two);
+	int w = 97 + winw, h = 3 * winh + 5;
+	int S = (2 * ((w + 2) / 2 + 16) + 63) & ~63, half = two ? S / 2 : 0;
+	int nx = two ? (w + 1 - winw + 1) / 2 : w + 1 - winw, ny = h + 1 - winh;
+	size_t cells = (size_t)S * (h + 2) + 64;
+	uint32_t *sum = malloc(cells * sizeof *sum);
+	float *blk = malloc((size_t)g.row * (winh + 1) * sizeof *blk);
+	long bad = 0;
+
+	for (size_t i = 0; i < cells; i++)
+		sum[i] = (uint32_t)(i * 2654435761u);
+	/* windows anywhere, the last one at the far corner */
+	uint32_t ofs[8];
+	const uint32_t *q[8];
+	for (int l = 0; l < 8; l++) {
+		*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+		int x = l == 7 ? nx - 1 : (int)(*seed >> 33) % nx;
+		int y = l == 7 ? ny - 1 : (int)(*seed >> 45) % ny;
+		ofs[l] = (uint32_t)(y * S + x);
+		q[l] = sum + ofs[l];
+	}
+	memset(blk, 0xff, (size_t)g.row * (winh + 1) * sizeof *blk);
+	if (wide)
+		pack_block512(q, S, half, &g, winh, blk);
+	else
+		pack_block(q, S, half, &g, winh, blk);
+	const uint32_t *b = (const uint32_t *)blk;
+	for (int y = 0; y <= winh; y++)
+		for (int x = 0; x <= winw; x++)
+			for (int l = 0; l < 8; l++) {
+				int32_t at = vpos(x, y, 0, 0, &g), from = vpos(x, y, S, half, NULL);
+				if (at < 0 || at + l >= g.row * (winh + 1) || b[at + l] != sum[ofs[l] + from])
+					bad++;
+			}
+	free(sum);
+	free(blk);
+	return bad;
+}
+
+/* Every (x, y) of the window at its own place in the block, 8 lanes
+ * apart, all inside it. */
+static int distinct(int winw, int winh, int two)
+{
+	struct vb_haar c = { .winw = winw, .winh = winh };
+	struct pgeo g = packed_geometry(&c, two);
+	int n = g.row * (winh + 1), ok = 1;
+	char *seen = calloc((size_t)n, 1);
+	for (int y = 0; y <= winh; y++)
+		for (int x = 0; x <= winw; x++) {
+			int32_t at = vpos(x, y, 0, 0, &g);
+			if (at < 0 || at % 8 || at + 8 > n || seen[at])
+				ok = 0;
+			else
+				seen[at] = 1;
+		}
+	free(seen);
+	return ok;
+}
+
+static int levels(const int *ntrees, int n, int lev[DEEP_MAX + 1])
+{
+	struct stage st[64];
+	struct vb_haar c = { .nstages = n, .stages = st };
+	for (int i = 0; i < n; i++)
+		st[i].ntrees = ntrees[i];
+	return deep_levels(&c, lev);
+}
+
+int main(void)
+{
+	static const int sizes[][2] = { {24, 24}, {20, 20}, {19, 23}, {6, 6}, {15, 15}, {35, 18},
+	                                {31, 7}, {32, 40}, {47, 12} };
+	uint64_t seed = 1;
+	int wide = cpu_has_avx2() && cpu_has_vbmi();
+
+	if (!cpu_has_avx2()) {
+		printf("1..0 # SKIP no AVX2\n");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		int ww = sizes[i][0], wh = sizes[i][1];
+		for (int two = 0; two < 2; two++) {
+			ok(distinct(ww, wh, two), "%dx%d window, %s: a place of its own for every value",
+			   ww, wh, two ? "2 apart" : "1 apart");
+			long bad = 0;
+			for (int k = 0; k < 20; k++)
+				bad += check_pack(ww, wh, two, 0, &seed);
+			ok(bad == 0, "%dx%d, %s, AVX2 packer: every value where the tables look (%ld wrong)",
+			   ww, wh, two ? "2 apart" : "1 apart", bad);
+			if (!wide) {
+				printf("ok %d # SKIP no AVX-512\n", ++tap_n);
+				continue;
+			}
+			bad = 0;
+			for (int k = 0; k < 20; k++)
+				bad += check_pack(ww, wh, two, 1, &seed);
+			ok(bad == 0, "%dx%d, %s, AVX-512 packer: every value where the tables look (%ld wrong)",
+			   ww, wh, two ? "2 apart" : "1 apart", bad);
+		}
+	}
+
+	/* the default cascade's stage sizes: 136 stumps before stage 5, then
+	 * 323 (>= 272) before 8, 711 before 12, 1,560 before 18 */
+	static const int deflt[] = { 9, 16, 27, 32, 52, 53, 62, 72, 83, 91, 99, 115, 127,
+	                             135, 136, 137, 159, 155, 169, 196, 197, 181, 199, 211, 200 };
+	int lev[DEEP_MAX + 1];
+	int n = levels(deflt, 25, lev);
+	ok(n == 4 && lev[0] == 5 && lev[1] == 8 && lev[2] == 12 && lev[3] == 18 && lev[4] == 25,
+	   "default cascade: packed from stages 5, 8, 12, 18 (%d levels)", n);
+	static const int few[] = { 3, 10, 20, 30, 36, 5 }, enough[] = { 3, 10, 20, 30, 37, 5 };
+	n = levels(few, 6, lev);
+	ok(n == 0 && lev[0] == 6, "99 stumps before the last stage: nothing packed");
+	n = levels(enough, 6, lev);
+	ok(n == 1 && lev[0] == 5 && lev[1] == 6, "100 stumps before the last stage: it is packed");
+	static const int one[] = { 1000 };
+	n = levels(one, 1, lev);
+	ok(n == 0 && lev[0] == 1, "a single stage: nothing packed");
+	int many[64];
+	for (int i = 0; i < 64; i++)
+		many[i] = 1 << (i < 20 ? i : 20);
+	n = levels(many, 64, lev);
+	ok(n == DEEP_MAX && lev[n] == 64, "no more than %d levels (%d)", DEEP_MAX, n);
+	return tap_done();
+}
