@@ -1793,21 +1793,15 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
  * 8 windows go through the cascade together, stage by stage, each stage
  * over the groups still alive: the groups' work overlaps, and no branch
  * depends on one group's outcome. */
-T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
-                                const uint32_t *ps, const uint32_t *pq, int n, int *hits,
-                                const struct rowbuf *rb, struct deep *dq, uint32_t rowofs,
-                                int y)
+/* The variance normalisation of the 8 windows at p (squares at q), as
+ * OpenCV's (float)(1 / sqrt(area * sum of squares - sum^2)) in double, into
+ * vnf[0..8): the mask of those not flat. */
+T_AVX2 static inline int var_norm(const struct vb_haar *c, const struct vcascade *v,
+                                  const uint32_t *p, const uint32_t *q, float *vnf)
 {
 	const double area = (double)(c->winw - 2) * (c->winh - 2);
 	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
 	const __m256d zero_d = _mm256_setzero_pd(), one_d = _mm256_set1_pd(1.0);
-	int G = (n + 7) / 8, nl = 0, nh = 0;
-	int *alive = rb->alive, *list = rb->list;
-
-	/* variance normalisation: the windows that are not flat */
-	for (int g = 0; g < G; g++) {
-		const uint32_t *p = ps + 8 * g, *q = pq + 8 * g;
-		int valid = n - 8 * g >= 8 ? 0xff : (1 << (n - 8 * g)) - 1;
 		__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
 		__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
 		__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
@@ -1823,12 +1817,56 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 		__m128 f1 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n1)));
 		__m256d ok0 = _mm256_and_pd(pos0, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f0)), tenth, _CMP_LT_OQ));
 		__m256d ok1 = _mm256_and_pd(pos1, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f1)), tenth, _CMP_LT_OQ));
-		int varok = (_mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4) & valid;
-		_mm256_storeu_ps(rb->vnf + 8 * g, _mm256_set_m128(f1, f0));
-		alive[g] = varok;
-		list[nl] = g;
-		nl += varok != 0;
+		_mm256_storeu_ps(vnf, _mm256_set_m128(f1, f0));
+		return _mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4;
+}
+
+/* The same with AVX-512, whose square roots and divisions take 8 doubles
+ * for the time of 4. */
+T_512 static inline int var_norm512(const struct vb_haar *c, const struct vcascade *v,
+                                    const uint32_t *p, const uint32_t *q, float *vnf)
+{
+	const __m512d area = _mm512_set1_pd((double)(c->winw - 2) * (c->winh - 2));
+	__m512d s = _mm512_cvtepi32_pd(sum4v(p, v->nofs)), sq = _mm512_cvtepi32_pd(sum4v(q, v->nofs));
+	__m512d nf = _mm512_fmsub_pd(area, sq, _mm512_mul_pd(s, s));
+	__mmask8 pos = _mm512_cmp_pd_mask(nf, _mm512_setzero_pd(), _CMP_GT_OQ);
+	nf = _mm512_mask_blend_pd(pos, _mm512_set1_pd(1.0), nf);
+	__m256 f = _mm512_cvtpd_ps(_mm512_div_pd(_mm512_set1_pd(1.0), _mm512_sqrt_pd(nf)));
+	_mm256_storeu_ps(vnf, f);
+	return _mm512_mask_cmp_pd_mask(pos, _mm512_mul_pd(area, _mm512_cvtps_pd(f)),
+	                               _mm512_set1_pd(1e-1), _CMP_LT_OQ);
+}
+
+/* The variance normalisation of a row's n windows in groups of 8 (into
+ * rb->vnf): the groups with a window not flat listed in rb->list, their
+ * masks in rb->alive; returns how many were listed. */
+#define VAR_ROW(name, norm)                                                          \
+	static int name(const struct vb_haar *c, const struct vcascade *v,               \
+	                const uint32_t *ps, const uint32_t *pq, int n, const struct rowbuf *rb) \
+	{                                                                             \
+		int nl = 0;                                                               \
+		for (int g = 0; g < (n + 7) / 8; g++) {                                   \
+			int valid = n - 8 * g >= 8 ? 0xff : (1 << (n - 8 * g)) - 1;           \
+			rb->alive[g] = norm(c, v, ps + 8 * g, pq + 8 * g, rb->vnf + 8 * g) & valid; \
+			rb->list[nl] = g;                                                     \
+			nl += rb->alive[g] != 0;                                              \
+		}                                                                         \
+		return nl;                                                                \
 	}
+T_AVX2 VAR_ROW(var_row, var_norm)
+T_512 VAR_ROW(var_row512, var_norm512)
+#undef VAR_ROW
+
+T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
+                                const uint32_t *ps, const uint32_t *pq, int n, int *hits,
+                                const struct rowbuf *rb, struct deep *dq, uint32_t rowofs,
+                                int y, int wide)
+{
+	int G = (n + 7) / 8, nh = 0;
+	int *alive = rb->alive, *list = rb->list;
+
+	/* variance normalisation: the windows that are not flat */
+	int nl = wide ? var_row512(c, v, ps, pq, n, rb) : var_row(c, v, ps, pq, n, rb);
 	/* the first stage; OpenCV skips the window after one it rejects */
 	const struct vstump *sp = v->st;
 	stage_over(c, v, 0, sp, ps, rb, nl);
@@ -2218,7 +2256,7 @@ static void *search_worker(void *arg)
 				int n = eo ? (nxw + 1) / 2 : nxw;
 				int nh = scan_row_avx2(c, eo ? &s->v2 : &s->v1, sum + (size_t)y * S,
 				                       sq + (size_t)y * S, n, hits, &rb, &dq[0],
-				                       (uint32_t)((size_t)y * S), y);
+				                       (uint32_t)((size_t)y * S), y, s->wide);
 				for (int k = 0; k < nh; k++) {
 					int x = eo ? 2 * hits[k] : hits[k];
 					if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
