@@ -2147,10 +2147,12 @@ static int scales_for(const struct vb_haar *c, int w, int h, const struct vb_haa
 /* Packed levels: the stages from the first with at least 100 stumps
  * before it run on windows packed 8 to a block, packed again at the start
  * of each level, which ends where the stumps so far have doubled (for the
- * default cascade stages 5, 8, 12 and 18, 136 to 1,560 stumps on: packing
- * costs about what 100 stumps on a block do, and after a level of this
- * length about a third of a block's windows are left).  lev[n] = nstages;
- * returns the number of levels, at most DEEP_MAX. */
+ * default cascade stages 5, 8, 12 and 18, 136 to 1,560 stumps on).
+ * Packing a block costs about what 150 stumps on it do, and about a
+ * quarter of a level's windows pass it, so by its end a block is down to a
+ * live window or two.  Tuned on the default cascade: starting at stage 3
+ * or 4, or shorter or longer levels, were the same or slower.  lev[n] =
+ * nstages; returns the number of levels, at most DEEP_MAX. */
 #define DEEP_MAX 8
 
 static int deep_levels(const struct vb_haar *c, int lev[DEEP_MAX + 1])
