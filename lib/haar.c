@@ -1396,14 +1396,12 @@ struct vcascade {
 };
 
 /* A packed block of 8 windows (deep_run) holds each row of a window's
- * integral values as runs of columns: the row's columns in order, or for
- * windows 2 apart its even then its odd ones, as in the level's integral
- * image.  A run takes whole chunks of 16 columns of 8 lanes, where columns
- * c and c + 8 of a chunk share 16 consecutive values (what an AVX-512
- * transpose makes in one step).  Runs of ne and no columns (no = 0: one
- * run); the odd run starts at chunk column half; a row takes row values. */
+ * integral values as 8 lanes per column, its columns in the order of the
+ * level's integral image: in order, or for windows 2 apart the even ones
+ * then the odd ones.  Runs of ne and no columns (no = 0: one run); a row
+ * takes row values. */
 struct pgeo {
-	int ne, no, half, row;
+	int ne, no, row;
 };
 
 static struct pgeo packed_geometry(const struct vb_haar *c, int two)
@@ -1411,8 +1409,7 @@ static struct pgeo packed_geometry(const struct vb_haar *c, int two)
 	struct pgeo g;
 	g.ne = two ? c->winw / 2 + 1 : c->winw + 1;
 	g.no = two ? (c->winw + 1) / 2 : 0;
-	g.half = 16 * ((g.ne + 15) / 16);
-	g.row = 8 * (g.half + 16 * ((g.no + 15) / 16));
+	g.row = 8 * (g.ne + g.no);
 	return g;
 }
 
@@ -1424,8 +1421,7 @@ static int32_t vpos(int x, int y, int S, int half, const struct pgeo *g)
 {
 	if (S)
 		return y * S + (half ? (x & 1 ? half + x / 2 : x / 2) : x);
-	int k = g->no ? (x & 1 ? g->half + x / 2 : x / 2) : x, j = k % 16;
-	return y * g->row + (k / 16) * 128 + (j % 8) * 16 + (j / 8) * 8;
+	return y * g->row + 8 * (g->no ? (x & 1 ? g->ne + x / 2 : x / 2) : x);
 }
 
 static int build_vstumps(const struct vb_haar *c, int S, int half, const struct pgeo *g,
@@ -1922,76 +1918,44 @@ T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *
 	return nh;
 }
 
-/* Columns o..o + 16 of the rows q[0..8) as one chunk of a packed block
- * at b (struct pgeo): two 8 x 8 transposes. */
-T_AVX2 static inline void pack_chunk(const uint32_t *const q[8], size_t o, float *b)
+/* Columns o..o + 8 of the rows q[0..8) as 8 vectors of 8 lanes, one
+ * column each, at b: an 8 x 8 transpose. */
+T_AVX2 static inline void pack8(const uint32_t *const q[8], size_t o, float *b)
 {
-	for (int h = 0; h < 16; h += 8) {
-#define L(i) _mm256_castsi256_ps(ld(q[i] + o + h))
-		__m256 t0 = _mm256_unpacklo_ps(L(0), L(1)), t1 = _mm256_unpackhi_ps(L(0), L(1));
-		__m256 t2 = _mm256_unpacklo_ps(L(2), L(3)), t3 = _mm256_unpackhi_ps(L(2), L(3));
-		__m256 t4 = _mm256_unpacklo_ps(L(4), L(5)), t5 = _mm256_unpackhi_ps(L(4), L(5));
-		__m256 t6 = _mm256_unpacklo_ps(L(6), L(7)), t7 = _mm256_unpackhi_ps(L(6), L(7));
+#define L(i) _mm256_castsi256_ps(ld(q[i] + o))
+	__m256 t0 = _mm256_unpacklo_ps(L(0), L(1)), t1 = _mm256_unpackhi_ps(L(0), L(1));
+	__m256 t2 = _mm256_unpacklo_ps(L(2), L(3)), t3 = _mm256_unpackhi_ps(L(2), L(3));
+	__m256 t4 = _mm256_unpacklo_ps(L(4), L(5)), t5 = _mm256_unpackhi_ps(L(4), L(5));
+	__m256 t6 = _mm256_unpacklo_ps(L(6), L(7)), t7 = _mm256_unpackhi_ps(L(6), L(7));
 #undef L
-		/* s0..s3: columns 0..3 (low half) and 4..7 of windows 0..3 */
-		__m256 s[8] = {
-			_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
-			_mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee),
-			_mm256_shuffle_ps(t4, t6, 0x44), _mm256_shuffle_ps(t4, t6, 0xee),
-			_mm256_shuffle_ps(t5, t7, 0x44), _mm256_shuffle_ps(t5, t7, 0xee),
-		};
-		for (int j = 0; j < 4; j++) {
-			_mm256_storeu_ps(b + 16 * j + h, _mm256_permute2f128_ps(s[j], s[j + 4], 0x20));
-			_mm256_storeu_ps(b + 16 * (j + 4) + h, _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
-		}
-	}
-}
-
-/* The same with AVX-512: one 8 x 16 transpose, whose last step leaves
- * columns j and j + 8 together. */
-T_512 static inline void pack_chunk512(const uint32_t *const q[8], size_t o, float *b)
-{
-#define L(i) _mm512_loadu_ps(q[i] + o)
-	__m512 t0 = _mm512_unpacklo_ps(L(0), L(1)), t1 = _mm512_unpackhi_ps(L(0), L(1));
-	__m512 t2 = _mm512_unpacklo_ps(L(2), L(3)), t3 = _mm512_unpackhi_ps(L(2), L(3));
-	__m512 t4 = _mm512_unpacklo_ps(L(4), L(5)), t5 = _mm512_unpackhi_ps(L(4), L(5));
-	__m512 t6 = _mm512_unpacklo_ps(L(6), L(7)), t7 = _mm512_unpackhi_ps(L(6), L(7));
-#undef L
-	/* s[j], 128-bit lane l: column 4 l + j of windows 0..3 (s[j + 4]: 4..7) */
-	__m512 s[8] = {
-		_mm512_shuffle_ps(t0, t2, 0x44), _mm512_shuffle_ps(t0, t2, 0xee),
-		_mm512_shuffle_ps(t1, t3, 0x44), _mm512_shuffle_ps(t1, t3, 0xee),
-		_mm512_shuffle_ps(t4, t6, 0x44), _mm512_shuffle_ps(t4, t6, 0xee),
-		_mm512_shuffle_ps(t5, t7, 0x44), _mm512_shuffle_ps(t5, t7, 0xee),
+	/* s[j]: columns j (low half) and j + 4 of windows 0..3, s[j + 4] of 4..7 */
+	__m256 s[8] = {
+		_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
+		_mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee),
+		_mm256_shuffle_ps(t4, t6, 0x44), _mm256_shuffle_ps(t4, t6, 0xee),
+		_mm256_shuffle_ps(t5, t7, 0x44), _mm256_shuffle_ps(t5, t7, 0xee),
 	};
 	for (int j = 0; j < 4; j++) {
-		/* lanes 1, 3 from s[j + 4]'s 0, 2: columns j, j + 8 */
-		_mm512_storeu_ps(b + 16 * j,
-		                 _mm512_mask_shuffle_f32x4(s[j], 0xf0f0, s[j + 4], s[j + 4],
-		                                           _MM_SHUFFLE(2, 0, 0, 0)));
-		/* lanes 0, 2 from s[j]'s 1, 3: columns j + 4, j + 12 */
-		_mm512_storeu_ps(b + 16 * (j + 4),
-		                 _mm512_mask_shuffle_f32x4(s[j + 4], 0x0f0f, s[j], s[j],
-		                                           _MM_SHUFFLE(0, 3, 0, 1)));
+		_mm256_store_ps(b + 8 * j, _mm256_permute2f128_ps(s[j], s[j + 4], 0x20));
+		_mm256_store_ps(b + 8 * (j + 4), _mm256_permute2f128_ps(s[j], s[j + 4], 0x31));
 	}
 }
 
 /* Packs the 8 windows at q[0..8) (a level of row stride S, odd columns
- * from half when 2 apart) into the block b of geometry g; h + 1 rows. */
-#define PACK_BLOCK(name, chunk)                                                     \
-	static void name(const uint32_t *const q[8], int S, int half, const struct pgeo *g, \
-	                 int h, float *b)                                             \
-	{                                                                            \
-		for (int dy = 0; dy <= h; dy++, b += g->row) {                           \
-			for (int j = 0; j < g->ne; j += 16)                                  \
-				chunk(q, (size_t)dy * S + j, b + 8 * j);                         \
-			for (int j = 0; j < g->no; j += 16)                                  \
-				chunk(q, (size_t)dy * S + half + j, b + 8 * (g->half + j));      \
-		}                                                                        \
+ * from half when 2 apart) into the block b of geometry g, h + 1 rows.
+ * Each run is packed 8 columns at a time, in order, so what a run's last
+ * 8 write past its end the next run or row overwrites; past the block's
+ * end they need 8 columns of room. */
+T_AVX2 static void pack_block(const uint32_t *const q[8], int S, int half,
+                              const struct pgeo *g, int h, float *b)
+{
+	for (int dy = 0; dy <= h; dy++, b += g->row) {
+		for (int j = 0; j < g->ne; j += 8)
+			pack8(q, (size_t)dy * S + j, b + 8 * j);
+		for (int j = 0; j < g->no; j += 8)
+			pack8(q, (size_t)dy * S + half + j, b + 8 * (g->ne + j));
 	}
-T_AVX2 PACK_BLOCK(pack_block, pack_chunk)
-T_512 PACK_BLOCK(pack_block512, pack_chunk512)
-#undef PACK_BLOCK
+}
 
 /* Stages [dq->stage, dq->end) for the windows in dq, 8 at a time, each 8
  * packed into one block blk (pv's layout: a window's integral values one
@@ -2001,10 +1965,10 @@ T_512 PACK_BLOCK(pack_block512, pack_chunk512)
  * window). */
 T_AVX2 static int deep_run(const struct vb_haar *c, const struct vcascade *pv,
                            const uint32_t *sum, int S, int half, struct deep *dq,
-                           struct deep *nx, float *blk, int wide, int *hits)
+                           struct deep *nx, float *blk, int *hits)
 {
 	struct pgeo g = packed_geometry(c, half > 0);
-	size_t bsz = (size_t)g.row * (c->winh + 1);
+	size_t bsz = (size_t)g.row * (c->winh + 1) + 64;   /* 8 columns of room */
 	int nh = 0;
 
 	/* two blocks at a time while both have a window alive */
@@ -2020,10 +1984,7 @@ T_AVX2 static int deep_run(const struct vb_haar *c, const struct vcascade *pv,
 				q[l] = sum + dq->ofs[b + (l < n ? l : 0)];
 				f[l] = dq->vnf[b + (l < n ? l : 0)];
 			}
-			if (wide)
-				pack_block512(q, S, half, &g, c->winh, blk + k * bsz);
-			else
-				pack_block(q, S, half, &g, c->winh, blk + k * bsz);
+			pack_block(q, S, half, &g, c->winh, blk + k * bsz);
 			vn[k] = _mm256_loadu_ps(f);
 			alive[k] = (1 << n) - 1;
 			p[k] = (const uint32_t *)(blk + k * bsz);
@@ -2181,7 +2142,7 @@ struct search {
 	struct scan sc;               /* plain evaluator */
 	struct vcascade v1, v2;       /* vector evaluator, step 1 and 2 layouts */
 	struct vcascade p1, p2;       /* the same for packed blocks */
-	int wide;                     /* AVX-512 for packing */
+	int wide;                     /* AVX-512 for the variance test */
 	int lev[DEEP_MAX + 1], nlev;  /* stages [lev[i], lev[i + 1]) run packed,
 	                               * lev[nlev] = nstages */
 	struct rvec *per_scale;       /* hits of each scale */
@@ -2224,7 +2185,7 @@ static void *search_worker(void *arg)
 	}
 	struct pgeo g2 = packed_geometry(c, 1), g1 = packed_geometry(c, 0);
 	/* two blocks, on cache lines: no load of 8 lanes crosses one */
-	float *blk = aligned_alloc(64, 2 * (size_t)(g1.row > g2.row ? g1.row : g2.row) * (c->winh + 1) *
+	float *blk = aligned_alloc(64, 2 * ((size_t)(g1.row > g2.row ? g1.row : g2.row) * (c->winh + 1) + 64) *
 	                                   sizeof(float));
 	int *dh = malloc(dcap * sizeof(int));
 
@@ -2269,7 +2230,7 @@ static void *search_worker(void *arg)
 					if (!(d->n >= 64 || (d->n && y + ystep >= nyw)))
 						continue;
 					nh = deep_run(c, eo ? &s->p2 : &s->p1, sum, S, eo ? S / 2 : 0, d,
-					              i + 1 < nlev ? d + 1 : NULL, blk, s->wide, dh);
+					              i + 1 < nlev ? d + 1 : NULL, blk, dh);
 					for (int k = 0; k < nh; k++) {
 						int x = eo ? 2 * d->x[dh[k]] : d->x[dh[k]], yy = d->y[dh[k]];
 						if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)yy * sc), wwin, hwin) < 0)
