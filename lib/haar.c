@@ -1784,11 +1784,6 @@ T_AVX2 static void stage_over(const struct vb_haar *c, const struct vcascade *v,
 	}
 }
 
-/* Scan n windows of one row (window i at ps + i): append the indices of the
- * accepted ones to hits.  Returns the number appended.  The row's groups of
- * 8 windows go through the cascade together, stage by stage, each stage
- * over the groups still alive: the groups' work overlaps, and no branch
- * depends on one group's outcome. */
 /* The variance normalisation of the 8 windows at p (squares at q), as
  * OpenCV's (float)(1 / sqrt(area * sum of squares - sum^2)) in double, into
  * vnf[0..8): the mask of those not flat. */
@@ -1853,6 +1848,12 @@ T_AVX2 VAR_ROW(var_row, var_norm)
 T_512 VAR_ROW(var_row512, var_norm512)
 #undef VAR_ROW
 
+/* Scan n windows of one row (window i at ps + i): append the indices of the
+ * accepted ones to hits.  Returns the number appended.  The row's groups of
+ * 8 windows go through the cascade together, stage by stage, each stage
+ * over the groups still alive: the groups' work overlaps, and no branch
+ * depends on one group's outcome.  With dq->stage < nstages, the windows
+ * alive at that stage go to the queue dq instead, and none to hits. */
 T_AVX2 static int scan_row_avx2(const struct vb_haar *c, const struct vcascade *v,
                                 const uint32_t *ps, const uint32_t *pq, int n, int *hits,
                                 const struct rowbuf *rb, struct deep *dq, uint32_t rowofs,
