@@ -1413,6 +1413,13 @@ static struct pgeo packed_geometry(const struct vb_haar *c, int two)
 	return g;
 }
 
+/* Words per packed block, either geometry, with room for the 8 columns
+ * packing writes past the last row (pack_block); a multiple of 8. */
+static size_t packed_size(const struct vb_haar *c)
+{
+	return (size_t)8 * (c->winw + 1) * (c->winh + 1) + 64;
+}
+
 /* The offset of a window's integral value at (x, y), relative to its
  * first: in a level's integral image of row stride S (with half > 0 for
  * windows 2 apart, the odd columns from half on), or with S = 0 in a
@@ -1969,7 +1976,7 @@ T_AVX2 static int deep_run(const struct vb_haar *c, const struct vcascade *pv,
                            struct deep *nx, float *blk, int *hits)
 {
 	struct pgeo g = packed_geometry(c, half > 0);
-	size_t bsz = (size_t)g.row * (c->winh + 1) + 64;   /* 8 columns of room */
+	size_t bsz = packed_size(c);
 	int nh = 0;
 
 	/* two blocks at a time while both have a window alive */
@@ -2002,18 +2009,18 @@ T_AVX2 static int deep_run(const struct vb_haar *c, const struct vcascade *pv,
 				alive[k] &= stage_pass(c, pv, sk, pv->st + c->stages[sk].first_tree, p[k],
 				                       vn[k], alive[k]);
 		for (int k = 0; k < nb; k++)
-		for (int a = alive[k]; a; a &= a - 1) {
-			int i = b0 + 8 * k + __builtin_ctz(a);
-			if (!nx) {
-				hits[nh++] = i;
-				continue;
+			for (int a = alive[k]; a; a &= a - 1) {
+				int i = b0 + 8 * k + __builtin_ctz(a);
+				if (!nx) {
+					hits[nh++] = i;
+					continue;
+				}
+				int j = nx->n++;
+				nx->ofs[j] = dq->ofs[i];
+				nx->vnf[j] = dq->vnf[i];
+				nx->x[j] = dq->x[i];
+				nx->y[j] = dq->y[i];
 			}
-			int j = nx->n++;
-			nx->ofs[j] = dq->ofs[i];
-			nx->vnf[j] = dq->vnf[i];
-			nx->x[j] = dq->x[i];
-			nx->y[j] = dq->y[i];
-		}
 	}
 	dq->n = 0;
 	return nh;
@@ -2042,6 +2049,7 @@ static int push(struct rvec *v, int x, int y, int w, int h)
 	return 0;
 }
 
+/* qsort order of boxes: top down, then left to right. */
 static int by_row(const void *a, const void *b)
 {
 	const struct vb_rect *p = a, *q = b;
@@ -2173,21 +2181,20 @@ static void *search_worker(void *arg)
 	struct rowbuf rb = { malloc(8 * ng * sizeof(float)), malloc(ng * sizeof(int)),
 	                     malloc(ng * sizeof(int)), malloc(ng * sizeof(int)) };
 	uint32_t *tmp = malloc(2 * ((size_t)w + 1) * sizeof *tmp);
-	/* a row adds at most w + 8 windows to the first queue, each flushed
-	 * from 64 windows, the next queue taking what passes */
+	/* queues flushed from 64 windows: the first takes at most w + 8 a
+	 * row, the next at most what the one before held */
 	size_t dcap = 2 * (size_t)w + 200;
 	struct deep dq[DEEP_MAX + 1];
 	int nlev = s->nlev, dfail = 0;
 	for (int i = 0; i <= nlev; i++) {
-		dq[i] = (struct deep){ i < nlev ? s->lev[i] : c->nstages, i < nlev ? s->lev[i + 1] : c->nstages, 0,
-		                       malloc(dcap * sizeof(uint32_t)), malloc(dcap * sizeof(float)),
-		                       malloc(dcap * sizeof(int)), malloc(dcap * sizeof(int)) };
+		int first = i < nlev ? s->lev[i] : c->nstages, end = i < nlev ? s->lev[i + 1] : first;
+		dq[i] = (struct deep){ first, end, 0, malloc(dcap * sizeof(uint32_t)),
+		                       malloc(dcap * sizeof(float)), malloc(dcap * sizeof(int)),
+		                       malloc(dcap * sizeof(int)) };
 		dfail |= !dq[i].ofs || !dq[i].vnf || !dq[i].x || !dq[i].y;
 	}
-	struct pgeo g2 = packed_geometry(c, 1), g1 = packed_geometry(c, 0);
 	/* two blocks, on cache lines: no load of 8 lanes crosses one */
-	float *blk = aligned_alloc(64, 2 * ((size_t)(g1.row > g2.row ? g1.row : g2.row) * (c->winh + 1) + 64) *
-	                                   sizeof(float));
+	float *blk = aligned_alloc(64, (2 * packed_size(c) + 15) / 16 * 16 * sizeof(float));
 	int *dh = malloc(dcap * sizeof(int));
 
 	if (!sum || !sq || !img || !hits || !tmp || !rb.vnf || !rb.alive || !rb.list || !rb.pass || (c->tilted && (!tl || !pre || !diag)) ||
