@@ -1,7 +1,8 @@
 /* test-haar-pack.c - the packed blocks of the cascade evaluator's later
  * stages: every window value lands where the stump tables look for it,
- * and the packed levels fall where the rule says; and
- * the AVX-512 variance normalisation gives what the AVX2 one does.
+ * the packed levels fall where the rule says, and whole random cascades
+ * give the plain evaluator's hits; and the AVX-512 variance normalisation
+ * gives what the AVX2 one does.
  * They are static in haar.c, so that file is compiled in here whole. */
 #include "../../lib/haar.c"
 
@@ -114,6 +115,94 @@ static long check_var(uint64_t *seed)
 	return bad;
 }
 
+static int next(uint64_t *seed, int m)
+{
+	*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+	return (int)((*seed >> 33) % (uint64_t)m);
+}
+
+/* A cascade of nst stages of ntr stumps on a w x h window, written out
+ * from a fixed seed: upright edges, lines, diagonals and rectangles with a
+ * weight of 1.5 (the four kinds of the vector evaluator), leaves of either
+ * sign, and stage thresholds some windows miss at every stage. */
+static char *random_cascade(int w, int h, int nst, int ntr, uint64_t seed)
+{
+	size_t cap = 4096 + (size_t)nst * ntr * 300, n = 0;
+	char *x = malloc(cap);
+#define OUT(...) (n += (size_t)snprintf(x + n, cap - n, __VA_ARGS__))
+#define RND(m) next(&seed, m)
+	OUT("<?xml version=\"1.0\"?>\n<opencv_storage>\n<cascade><stageType>BOOST</stageType>"
+	    "<featureType>HAAR</featureType><height>%d</height><width>%d</width>"
+	    "<stageParams><maxWeakCount>%d</maxWeakCount></stageParams>"
+	    "<featureParams><maxCatCount>0</maxCatCount></featureParams><stageNum>%d</stageNum><stages>\n",
+	    h, w, ntr, nst);
+	for (int s = 0; s < nst; s++) {
+		OUT("<_><maxWeakCount>%d</maxWeakCount><stageThreshold>-1.5</stageThreshold><weakClassifiers>\n", ntr);
+		for (int t = 0; t < ntr; t++) {
+			int th = RND(41), lo = RND(81), hi = RND(81);
+			OUT("<_><internalNodes>0 -1 %d %.4f</internalNodes><leafValues>%.4f %.4f</leafValues></_>\n",
+			    s * ntr + t, (th - 20) * 1e-3, -0.2 - lo * 1e-2, 0.2 + hi * 1e-2);
+		}
+		OUT("</weakClassifiers></_>\n");
+	}
+	OUT("</stages><features>\n");
+	for (int f = 0; f < nst * ntr; f++) {
+		int kind = RND(4), rw, rh, rx, ry;
+		OUT("<_><rects>");
+		switch (kind) {
+		case 0:   /* edge */
+			rw = 1 + RND(w / 2), rh = 1 + RND(h), rx = RND(w - 2 * rw + 1), ry = RND(h - rh + 1);
+			OUT("<_>%d %d %d %d -1.</_><_>%d %d %d %d 2.</_>", rx, ry, 2 * rw, rh, rx + rw, ry, rw, rh);
+			break;
+		case 1:   /* line */
+			rw = 1 + RND(w / 3), rh = 1 + RND(h), rx = RND(w - 3 * rw + 1), ry = RND(h - rh + 1);
+			OUT("<_>%d %d %d %d -1.</_><_>%d %d %d %d 3.</_>", rx, ry, 3 * rw, rh, rx + rw, ry, rw, rh);
+			break;
+		case 2:   /* diagonal */
+			rw = 1 + RND(w / 2), rh = 1 + RND(h / 2), rx = RND(w - 2 * rw + 1), ry = RND(h - 2 * rh + 1);
+			OUT("<_>%d %d %d %d -1.</_><_>%d %d %d %d 2.</_><_>%d %d %d %d 2.</_>", rx, ry, 2 * rw,
+			    2 * rh, rx, ry, rw, rh, rx + rw, ry + rh, rw, rh);
+			break;
+		default:  /* two rectangles, weights -1 and 1.5 */
+			for (int k = 0; k < 2; k++) {
+				rw = 1 + RND(w / 2), rh = 1 + RND(h / 2), rx = RND(w - rw + 1), ry = RND(h - rh + 1);
+				OUT("<_>%d %d %d %d %s</_>", rx, ry, rw, rh, k ? "1.5" : "-1.");
+			}
+		}
+		OUT("</rects><tilted>0</tilted></_>\n");
+	}
+	OUT("</features></cascade>\n</opencv_storage>\n");
+#undef RND
+#undef OUT
+	return x;
+}
+
+/* Raw hits of the vector evaluator (packed stages included) and of the
+ * plain one on a few patterned images: 1 if all the same, in order. */
+static int same_hits(const struct vb_haar *c, int *nhits)
+{
+	enum { W = 123, H = 97 };
+	static uint8_t img[W * H];
+	int same = 1;
+	*nhits = 0;
+	for (int pat = 0; pat < 4; pat++) {
+		for (int i = 0; i < W * H; i++)
+			img[i] = (uint8_t)((i * 37) ^ (i / W * (11 + pat)) ^ (pat * 45));
+		struct vb_haar_params p;
+		vb_haar_params_init(&p);
+		p.min_neighbors = 0;
+		struct vb_rect *a = NULL, *b = NULL;
+		int na = vb_haar_detect(c, img, W, H, W, &p, &a);
+		p.simd = 0;
+		int nb = vb_haar_detect(c, img, W, H, W, &p, &b);
+		same &= na >= 0 && na == nb && (na == 0 || !memcmp(a, b, (size_t)na * sizeof *a));
+		*nhits += na;
+		free(a);
+		free(b);
+	}
+	return same;
+}
+
 int main(void)
 {
 	static const int sizes[][2] = { {24, 24}, {20, 20}, {19, 23}, {6, 6}, {15, 15}, {35, 18},
@@ -143,6 +232,20 @@ int main(void)
 		ok(bad == 0, "variance normalisation: AVX-512 and AVX2 agree bit for bit (%ld of 200000 differ)", bad);
 	} else {
 		printf("ok %d # SKIP no AVX-512\n", ++tap_n);
+	}
+
+	/* whole cascades through the packed levels, windows of several shapes:
+	 * 10 stages of 30 stumps are packed from stage 4 and again from 8 */
+	static const int wins[][2] = { {10, 8}, {24, 24}, {19, 13}, {7, 31} };
+	for (size_t i = 0; i < sizeof wins / sizeof *wins; i++) {
+		char *xml = random_cascade(wins[i][0], wins[i][1], 10, 30, 1000 + i);
+		struct vb_haar *rc = vb_haar_load_mem(xml, strlen(xml), "random.xml");
+		int nh = 0, same = rc && same_hits(rc, &nh);
+		ok(same && nh > 0,
+		   "random %dx%d cascade of 10 stages: vector and plain evaluators agree (%d raw hits)%s%s",
+		   wins[i][0], wins[i][1], nh, rc ? "" : ": ", rc ? "" : vb_err_msg());
+		vb_haar_free(rc);
+		free(xml);
 	}
 
 	/* the default cascade's stage sizes: 136 stumps before stage 5, then
