@@ -183,22 +183,26 @@ static int same_hits(const struct vb_haar *c, int *nhits)
 {
 	enum { W = 123, H = 97 };
 	static uint8_t img[W * H];
+	struct vb_haar_params p;
 	int same = 1;
+
+	vb_haar_params_init(&p);
+	p.min_neighbors = 0;
 	*nhits = 0;
 	for (int pat = 0; pat < 4; pat++) {
+		struct vb_rect *r[2] = { NULL, NULL };
+		int n[2];
 		for (int i = 0; i < W * H; i++)
 			img[i] = (uint8_t)((i * 37) ^ (i / W * (11 + pat)) ^ (pat * 45));
-		struct vb_haar_params p;
-		vb_haar_params_init(&p);
-		p.min_neighbors = 0;
-		struct vb_rect *a = NULL, *b = NULL;
-		int na = vb_haar_detect(c, img, W, H, W, &p, &a);
-		p.simd = 0;
-		int nb = vb_haar_detect(c, img, W, H, W, &p, &b);
-		same &= na >= 0 && na == nb && (na == 0 || !memcmp(a, b, (size_t)na * sizeof *a));
-		*nhits += na;
-		free(a);
-		free(b);
+		for (int k = 0; k < 2; k++) {
+			p.simd = !k;
+			n[k] = vb_haar_detect(c, img, W, H, W, &p, &r[k]);
+		}
+		same &= n[0] >= 0 && n[0] == n[1] &&
+		        (n[0] == 0 || !memcmp(r[0], r[1], (size_t)n[0] * sizeof *r[0]));
+		*nhits += n[0];
+		free(r[0]);
+		free(r[1]);
 	}
 	return same;
 }
