@@ -6,11 +6,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
+#include "nn.h"   /* vb_alloc_big */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "safetensors.c assumes a little-endian host"
@@ -19,7 +19,6 @@
 #define MAX_HEADER (100u << 20)
 #define MAX_FILE ((size_t)4 << 30)     /* a regular file */
 #define MAX_READ ((size_t)2 << 30)     /* read from a pipe */
-#define HUGE_PAGE ((size_t)2 << 20)
 
 static const struct {
 	const char *name;
@@ -241,22 +240,14 @@ struct vb_st *vb_st_parse(const void *src, size_t len)
  * time), and the model in use cannot change under the reader. */
 static unsigned char *read_file(int fd, size_t len)
 {
-	void *p = NULL;
+	unsigned char *p = vb_alloc_big(len, 0);
 	size_t n = 0;
-	if (len >= HUGE_PAGE) {
-		if (posix_memalign(&p, HUGE_PAGE, len) != 0)
-			p = NULL;
-		else
-			madvise(p, len, MADV_HUGEPAGE);   /* advice only */
-	} else {
-		p = malloc(len);
-	}
 	if (!p) {
 		vb_err_set("out of memory");
 		return NULL;
 	}
 	while (n < len) {
-		ssize_t r = read(fd, (unsigned char *)p + n, len - n);
+		ssize_t r = read(fd, p + n, len - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
