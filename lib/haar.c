@@ -1417,7 +1417,7 @@ static struct pgeo packed_geometry(const struct vb_haar *c, int two)
  * packing writes past the last row (pack_block); a multiple of 8. */
 static size_t packed_size(const struct vb_haar *c)
 {
-	return (size_t)8 * (c->winw + 1) * (c->winh + 1) + 64;
+	return (size_t)packed_geometry(c, 0).row * (c->winh + 1) + 64;
 }
 
 /* The offset of a window's integral value at (x, y), relative to its
@@ -1426,9 +1426,10 @@ static size_t packed_size(const struct vb_haar *c)
  * packed block of geometry g (S, half unused). */
 static int32_t vpos(int x, int y, int S, int half, const struct pgeo *g)
 {
-	if (S)
-		return y * S + (half ? (x & 1 ? half + x / 2 : x / 2) : x);
-	return y * g->row + 8 * (g->no ? (x & 1 ? g->ne + x / 2 : x / 2) : x);
+	if (!S)
+		half = g->no ? g->ne : 0;
+	int k = half ? (x & 1 ? half + x / 2 : x / 2) : x;
+	return S ? y * S + k : y * g->row + 8 * k;
 }
 
 static int build_vstumps(const struct vb_haar *c, int S, int half, const struct pgeo *g,
@@ -1698,8 +1699,6 @@ T_AVX2 __attribute__((noinline)) static int stage_double(const struct stage *st,
 	       _mm256_movemask_pd(_mm256_cmp_pd(a1, th, _CMP_GE_OQ)) << 4;
 }
 
-
-
 /* Stage si's pass mask of the 8 windows at p from their float sum fa:
  * summed again in double only when a live one is too close to call. */
 T_AVX2 static inline int stage_mask(const struct vb_haar *c, const struct vcascade *v, int si,
@@ -1800,23 +1799,23 @@ T_AVX2 static inline int var_norm(const struct vb_haar *c, const struct vcascade
 	const double area = (double)(c->winw - 2) * (c->winh - 2);
 	const __m256d varea = _mm256_set1_pd(area), tenth = _mm256_set1_pd(1e-1);
 	const __m256d zero_d = _mm256_setzero_pd(), one_d = _mm256_set1_pd(1.0);
-		__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
-		__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
-		__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
-		__m256d q0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vq));
-		__m256d q1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vq, 1));
-		__m256d n0 = _mm256_sub_pd(_mm256_mul_pd(varea, q0), _mm256_mul_pd(s0, s0));
-		__m256d n1 = _mm256_sub_pd(_mm256_mul_pd(varea, q1), _mm256_mul_pd(s1, s1));
-		__m256d pos0 = _mm256_cmp_pd(n0, zero_d, _CMP_GT_OQ);
-		__m256d pos1 = _mm256_cmp_pd(n1, zero_d, _CMP_GT_OQ);
-		n0 = _mm256_blendv_pd(one_d, n0, pos0);
-		n1 = _mm256_blendv_pd(one_d, n1, pos1);
-		__m128 f0 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n0)));
-		__m128 f1 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n1)));
-		__m256d ok0 = _mm256_and_pd(pos0, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f0)), tenth, _CMP_LT_OQ));
-		__m256d ok1 = _mm256_and_pd(pos1, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f1)), tenth, _CMP_LT_OQ));
-		_mm256_storeu_ps(vnf, _mm256_set_m128(f1, f0));
-		return _mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4;
+	__m256i vs = sum4v(p, v->nofs), vq = sum4v(q, v->nofs);
+	__m256d s0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vs));
+	__m256d s1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vs, 1));
+	__m256d q0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(vq));
+	__m256d q1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(vq, 1));
+	__m256d n0 = _mm256_sub_pd(_mm256_mul_pd(varea, q0), _mm256_mul_pd(s0, s0));
+	__m256d n1 = _mm256_sub_pd(_mm256_mul_pd(varea, q1), _mm256_mul_pd(s1, s1));
+	__m256d pos0 = _mm256_cmp_pd(n0, zero_d, _CMP_GT_OQ);
+	__m256d pos1 = _mm256_cmp_pd(n1, zero_d, _CMP_GT_OQ);
+	n0 = _mm256_blendv_pd(one_d, n0, pos0);
+	n1 = _mm256_blendv_pd(one_d, n1, pos1);
+	__m128 f0 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n0)));
+	__m128 f1 = _mm256_cvtpd_ps(_mm256_div_pd(one_d, _mm256_sqrt_pd(n1)));
+	__m256d ok0 = _mm256_and_pd(pos0, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f0)), tenth, _CMP_LT_OQ));
+	__m256d ok1 = _mm256_and_pd(pos1, _mm256_cmp_pd(_mm256_mul_pd(varea, _mm256_cvtps_pd(f1)), tenth, _CMP_LT_OQ));
+	_mm256_storeu_ps(vnf, _mm256_set_m128(f1, f0));
+	return _mm256_movemask_pd(ok0) | _mm256_movemask_pd(ok1) << 4;
 }
 
 /* The same with AVX-512, whose square roots and divisions take 8 doubles
@@ -2049,6 +2048,12 @@ static int push(struct rvec *v, int x, int y, int w, int h)
 	return 0;
 }
 
+/* A hit at window (x, y) of the level of scale sc, as a box of the image. */
+static int push_hit(struct rvec *v, int x, int y, float sc, int w, int h)
+{
+	return push(v, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), w, h);
+}
+
 /* qsort order of boxes: top down, then left to right. */
 static int by_row(const void *a, const void *b)
 {
@@ -2230,7 +2235,7 @@ static void *search_worker(void *arg)
 				                       (uint32_t)((size_t)y * S), y, s->wide);
 				for (int k = 0; k < nh; k++) {
 					int x = eo ? 2 * hits[k] : hits[k];
-					if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
+					if (push_hit(out, x, y, sc, wwin, hwin) < 0)
 						goto fail;
 				}
 				for (int i = 0; i < nlev; i++) {
@@ -2241,7 +2246,7 @@ static void *search_worker(void *arg)
 					              i + 1 < nlev ? d + 1 : NULL, blk, dh);
 					for (int k = 0; k < nh; k++) {
 						int x = eo ? 2 * d->x[dh[k]] : d->x[dh[k]], yy = d->y[dh[k]];
-						if (push(out, (int)lrintf((float)x * sc), (int)lrintf((float)yy * sc), wwin, hwin) < 0)
+						if (push_hit(out, x, yy, sc, wwin, hwin) < 0)
 							goto fail;
 					}
 				}
@@ -2251,7 +2256,7 @@ static void *search_worker(void *arg)
 			for (int x = 0; x < nxw; x += ystep) {
 				size_t o = (size_t)y * S + x;
 				int r = run_at(&s->sc, sum + o, sq + o, tl ? tl + o : NULL);
-				if (r > 0 && push(out, (int)lrintf((float)x * sc), (int)lrintf((float)y * sc), wwin, hwin) < 0)
+				if (r > 0 && push_hit(out, x, y, sc, wwin, hwin) < 0)
 					goto fail;
 				if (r == 0)
 					x += ystep;
