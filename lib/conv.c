@@ -29,9 +29,10 @@ struct conv {
 	float *fb;      /* bias with a batch norm folded in */
 	float *scale;   /* per output: the batch norm's factor (1 without) */
 	float *fw;      /* weights times scale (not kept for wino) */
-	int wino;       /* Winograd F(2x2, 3x3) */
-	float *U;       /* wino: transformed kernels, 16 x out x in (the net's) */
-	int th, tw;     /* wino: 2 x 2 output tiles down and across */
+	int wino;       /* Winograd F(m x m, 3 x 3) */
+	int wm;         /* wino: m, the output tile's side, 2 or 4 */
+	float *U;       /* wino: transformed kernels, (m + 2)^2 x in x out (the net's) */
+	int th, tw;     /* wino: output tiles down and across */
 	int trows;      /* wino: tile rows per block */
 	int fused;      /* a one-channel convolution fused in (vb_conv_fuse) */
 	float *k5;      /* fused: the 5 x 5 kernels, out x 25 */
@@ -362,138 +363,476 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
 #define VB_VECTOR __attribute__((target_clones("avx2", "default"), \
                                  optimize("tree-vectorize", "vect-cost-model=dynamic")))
 
-/* ---- inference: Winograd F(2x2, 3x3) ------------------------------------
+/* ---- inference: Winograd F(4x4, 3x3) and F(2x2, 3x3) ----------------------
  *
- * Winograd's minimal filtering: the output is cut into 2 x 2 tiles, each
- * computed from the 4 x 4 input patch d around it as A^T [U .* (B^T d B)] A,
- * where U = G g G^T is the 3 x 3 kernel g transformed once.  A tile then
- * costs 16 multiplications per input channel instead of 36, and the sums
- * over the channels become 16 matrix products, one per position xi of the
- * 4 x 4 transformed tile: M[xi] (out x tiles) = U[xi] (out x in) V[xi]
- * (in x tiles).  The tiles are taken a block of tile rows at a time, so V
- * and M stay in the L2 cache. */
+ * Winograd's minimal filtering (Lavin and Gray; interpolation points 0, 1,
+ * -1, 2, -2 and infinity for F(4x4, 3x3), 0, 1, -1 and infinity for
+ * F(2x2, 3x3)): the output is cut into m x m tiles, each computed from the
+ * a x a input patch d around it (a = m + 2) as A^T [U .* (B^T d B)] A, where
+ * U = G g G^T is the 3 x 3 kernel g transformed once.  A tile then costs
+ * a^2 multiplications per input channel instead of 9 m^2 (36 for 144, or
+ * 16 for 36), and the sums over the channels become a^2 matrix products,
+ * one per position xi of the transformed tile:
+ *
+ *   M[xi] (tiles x out) = V[xi] (tiles x in) U[xi] (in x out).
+ *
+ * F(4x4) needs fewer products but 2.25 times the transformed kernels, which
+ * are read again for every face and push the detector's data out of the
+ * caches: a layer takes it where they fit in 1 MiB (conv3 and conv4 of the
+ * shipped network, at 24 x 24), else F(2x2) (conv5 and conv6).
+ *
+ * Everything runs channel-last, so that vectors go along the channels and
+ * are full (16, 32, ... channels) whatever the image's size: the input is
+ * transposed once into a zero-bordered pixels x channels image, and the
+ * output, transformed into such an image, is transposed back.  The tiles
+ * are taken a block of tile rows at a time, so V and M stay in the L2
+ * cache. */
 
-/* U[xi][o][c] from the kernels w[o][c][3][3] times scale[o]; G is
- * [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
-static void wino_kernels(const float *w, const float *scale, int O, int C, float *U)
+/* The tile side m (2 or 4) of a Winograd convolution, 0 for none. */
+static int wino_tile(const struct vb_layer *l)
 {
-	for (int o = 0; o < O; o++)
-		for (int ci = 0; ci < C; ci++) {
-			const float *g = w + ((long)o * C + ci) * 9;
-			double t[4][3], u[4][4], a = scale[o];
-			for (int j = 0; j < 3; j++) {
-				t[0][j] = a * g[j];
-				t[1][j] = a * (g[j] + g[3 + j] + g[6 + j]) / 2;
-				t[2][j] = a * (g[j] - g[3 + j] + g[6 + j]) / 2;
-				t[3][j] = a * g[6 + j];
-			}
-			for (int i = 0; i < 4; i++) {
-				u[i][0] = t[i][0];
-				u[i][1] = (t[i][0] + t[i][1] + t[i][2]) / 2;
-				u[i][2] = (t[i][0] - t[i][1] + t[i][2]) / 2;
-				u[i][3] = t[i][2];
-			}
-			for (int xi = 0; xi < 16; xi++)
-				U[((long)xi * O + o) * C + ci] = (float)u[xi / 4][xi % 4];
-		}
+	const struct conv *c = l->st;
+	if (c->depthwise || c->k != 3 || c->stride != 1 || c->pad != 1)
+		return 0;
+	return 36.0 * l->in.c * l->out.c * sizeof(float) <= 1 << 20 ? 4 : 2;
 }
 
-/* The zero-padded input: C planes of PH rows, each row holding the padded
- * columns 0, 2, 4, ... (tw + 1 of them) and then 1, 3, 5, ..., so that the
- * tile transforms read contiguous runs (and vectorise).  Padded row r and
- * column p hold x[r - 1][p - 1]; the border and the tail stay zero. */
-static void wino_pad(const float *x, int C, int H, int W, int PH, int tw, float *xp)
+/* u[k us + i] = (G (x[i], y[i], z[i]))[k] for i < n, G being (m = 4)
+ * [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+ * or (m = 2) [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
+static inline __attribute__((always_inline))
+void gcol(const double *restrict x, const double *restrict y, const double *restrict z,
+          double *restrict u, long us, int n, int m)
 {
-	int h = tw + 1;
-	for (int ci = 0; ci < C; ci++)
-		for (int r = 0; r < H; r++) {
-			const float *xr = x + ((long)ci * H + r) * W;
-			float *ev = xp + ((long)ci * PH + r + 1) * 2 * h, *od = ev + h;
-			for (int q = 0; 2 * q < W; q++)
-				od[q] = xr[2 * q];
-			for (int q = 0; 2 * q + 1 < W; q++)
-				ev[q + 1] = xr[2 * q + 1];
+	for (int i = 0; i < n; i++) {
+		double a = x[i], b = y[i], c = z[i];
+		if (m == 2) {
+			u[i] = a;
+			u[us + i] = (a + b + c) * 0.5;
+			u[2 * us + i] = (a - b + c) * 0.5;
+			u[3 * us + i] = c;
+			continue;
 		}
+		double p = (a + c) * (1.0 / 6), q = b * (1.0 / 6);
+		double r = a * (1.0 / 24) + c * (1.0 / 6), s = b * (1.0 / 12);
+		u[i] = a * 0.25;
+		u[us + i] = -(p + q);
+		u[2 * us + i] = q - p;
+		u[3 * us + i] = r + s;
+		u[4 * us + i] = r - s;
+		u[5 * us + i] = c;
+	}
 }
 
-/* V[xi][c][t] = (B^T d B)[xi] for the tiles of tile rows [ty0, ty1), B^T
- * being [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]: first across the four
- * input rows of a tile row (e, 4 rows of scratch), then along them. */
+/* U[xi][c][o] from the kernels w[o][c][3][3] times scale[o], in double, an
+ * input channel at a time for all the outputs (g: 63 x O doubles of
+ * scratch). */
 VB_VECTOR
-static void wino_in(const float *restrict xp, int C, int PH, int tw, int ty0, int ty1,
-                    float *restrict V, float *restrict e)
+static void wino_kernels(const float *w, const float *scale, int O, int C, int m, float *U,
+                         double *g)
 {
-	int h = tw + 1, PW = 2 * h;
-	long nt = (long)(ty1 - ty0) * tw, cs = (long)C * nt;
-	for (int ci = 0; ci < C; ci++)
-		for (int ty = ty0; ty < ty1; ty++) {
-			const float *r0 = xp + ((long)ci * PH + 2 * ty) * PW;
-			const float *r1 = r0 + PW, *r2 = r1 + PW, *r3 = r2 + PW;
-			for (int q = 0; q < PW; q++) {
-				e[q] = r0[q] - r2[q];
-				e[PW + q] = r1[q] + r2[q];
-				e[2 * PW + q] = r2[q] - r1[q];
-				e[3 * PW + q] = r1[q] - r3[q];
+	int a = m + 2;
+	long plane = (long)C * O;
+	double *t = g + 9L * O, *u = t + 3L * a * O;
+	for (int ci = 0; ci < C; ci++) {
+		for (int q = 0; q < 9; q++)
+			for (int o = 0; o < O; o++)
+				g[q * O + o] = (double)scale[o] * w[((long)o * C + ci) * 9 + q];
+		for (int j = 0; j < 3; j++)   /* G g: t[i][j] down column j */
+			gcol(g + j * O, g + (3 + j) * O, g + (6 + j) * O, t + j * O, 3L * O, O, m);
+		for (int i = 0; i < a; i++)   /* (G g) G^T: u[i][k] along row i */
+			gcol(t + i * 3L * O, t + (i * 3 + 1L) * O, t + (i * 3 + 2L) * O,
+			     u + (long)i * a * O, O, O, m);
+		for (int xi = 0; xi < a * a; xi++)
+			for (int o = 0; o < O; o++)
+				U[xi * plane + (long)ci * O + o] = (float)u[xi * O + o];
+	}
+}
+
+/* dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols. */
+static void transpose_plain(const float *restrict src, long ss, int rows, int cols,
+                            float *restrict dst, long ds)
+{
+	for (int i0 = 0; i0 < rows; i0 += 16)
+		for (int j = 0; j < cols; j++)
+			for (int i = i0; i < rows && i < i0 + 16; i++)
+				dst[j * ds + i] = src[i * ss + j];
+}
+
+/* The same, 16 x 16 blocks in registers: four rounds, the round of s
+ * swapping the s x s blocks off the diagonal of each 2s x 2s block. */
+T_512 static void transpose512(const float *restrict src, long ss, int rows, int cols,
+                               float *restrict dst, long ds)
+{
+	__m512i lo[4], hi[4];
+	for (int q = 0, s = 8; q < 4; q++, s /= 2) {
+		int32_t l[16], h[16];
+		for (int j = 0; j < 16; j++) {
+			l[j] = j & s ? 16 + j - s : j;
+			h[j] = j & s ? 16 + j : j + s;
+		}
+		lo[q] = _mm512_loadu_si512(l);
+		hi[q] = _mm512_loadu_si512(h);
+	}
+	for (int i0 = 0; i0 < rows; i0 += 16) {
+		int ni = rows - i0 < 16 ? rows - i0 : 16;
+		__mmask16 mi = (__mmask16)((1u << ni) - 1);
+		for (int j0 = 0; j0 < cols; j0 += 16) {
+			int nj = cols - j0 < 16 ? cols - j0 : 16;
+			__mmask16 mj = (__mmask16)((1u << nj) - 1);
+			__m512 r[16];
+#pragma GCC unroll 16
+			for (int i = 0; i < 16; i++)
+				r[i] = i < ni ? _mm512_maskz_loadu_ps(mj, src + (i0 + i) * ss + j0)
+				              : _mm512_setzero_ps();
+#pragma GCC unroll 4
+			for (int q = 0, s = 8; q < 4; q++, s /= 2)
+#pragma GCC unroll 16
+				for (int i = 0; i < 16; i++)
+					if (!(i & s)) {
+						__m512 a = r[i], b = r[i + s];
+						r[i] = _mm512_permutex2var_ps(a, lo[q], b);
+						r[i + s] = _mm512_permutex2var_ps(a, hi[q], b);
+					}
+#pragma GCC unroll 16
+			for (int j = 0; j < 16; j++)
+				if (j < nj)
+					_mm512_mask_storeu_ps(dst + (j0 + j) * ds + i0, mi, r[j]);
+		}
+	}
+}
+
+static void transpose(const float *src, long ss, int rows, int cols, float *dst, long ds)
+{
+	if (vb_nn_avx512())
+		transpose512(src, ss, rows, cols, dst, ds);
+	else
+		transpose_plain(src, ss, rows, cols, dst, ds);
+}
+
+/* The transforms, on one channel (plain) or 16 (AVX-512), of the a values
+ * at x, x + xs, ..., x + (a - 1) xs into o, o + os, ...:
+ *   bt: the a of B^T x, B^T being (a = 6) [4 0 -5 0 1 0; 0 -4 -4 1 1 0;
+ *       0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1] or (a = 4)
+ *       [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1];
+ *   at: the m of A^T x, A^T being (m = 4) [1 1 1 1 1 0; 0 1 -1 2 -2 0;
+ *       0 1 1 4 4 0; 0 1 -1 8 -8 1] or (m = 2) [1 1 1 0; 0 1 -1 -1]; with
+ *       out, plus the bias, at least lo.
+ * The only products are by powers of two, which are exact: the results do
+ * not depend on whether the compiler fuses a product and a sum. */
+static void bt1(const float *x, long xs, float *o, long os, int m)
+{
+	float a0 = x[0], a1 = x[xs], a2 = x[2 * xs], a3 = x[3 * xs];
+	if (m == 2) {
+		o[0] = a0 - a2;
+		o[os] = a1 + a2;
+		o[2 * os] = a2 - a1;
+		o[3 * os] = a1 - a3;
+		return;
+	}
+	float a4 = x[4 * xs], a5 = x[5 * xs];
+	float e = a4 - a2, f = 2 * (a3 - a1);
+	o[0] = 4 * (a0 - a2) + e;
+	o[os] = (a3 + a4) - 4 * (a1 + a2);
+	o[2 * os] = (a4 - a3) + 4 * (a1 - a2);
+	o[3 * os] = e + f;
+	o[4 * os] = e - f;
+	o[5 * os] = 4 * (a1 - a3) + (a5 - a3);
+}
+
+static void at1(const float *x, long xs, float *o, long os, int m, float bias, float lo, int out)
+{
+	float a0 = x[0], a1 = x[xs], a2 = x[2 * xs], a3 = x[3 * xs], y[4];
+	if (m == 2) {
+		y[0] = a0 + a1 + a2;
+		y[1] = a1 - a2 - a3;
+	} else {
+		float a4 = x[4 * xs], a5 = x[5 * xs];
+		float p = a1 + a2, d = a1 - a2, s = a3 + a4, e = a3 - a4;
+		y[0] = a0 + p + s;
+		y[1] = d + 2 * e;
+		y[2] = p + 4 * s;
+		y[3] = d + 8 * e + a5;
+	}
+	for (int i = 0; i < m; i++)
+		o[i * os] = !out ? y[i] : y[i] + bias > lo ? y[i] + bias : lo;
+}
+
+T_512 static inline __attribute__((always_inline))
+void bt16(const float *x, long xs, float *o, long os, int m, __mmask16 k)
+{
+	__m512 a0 = _mm512_maskz_loadu_ps(k, x), a1 = _mm512_maskz_loadu_ps(k, x + xs),
+	       a2 = _mm512_maskz_loadu_ps(k, x + 2 * xs), a3 = _mm512_maskz_loadu_ps(k, x + 3 * xs);
+	if (m == 2) {
+		_mm512_mask_storeu_ps(o, k, _mm512_sub_ps(a0, a2));
+		_mm512_mask_storeu_ps(o + os, k, _mm512_add_ps(a1, a2));
+		_mm512_mask_storeu_ps(o + 2 * os, k, _mm512_sub_ps(a2, a1));
+		_mm512_mask_storeu_ps(o + 3 * os, k, _mm512_sub_ps(a1, a3));
+		return;
+	}
+	__m512 a4 = _mm512_maskz_loadu_ps(k, x + 4 * xs), a5 = _mm512_maskz_loadu_ps(k, x + 5 * xs);
+	__m512 two = _mm512_set1_ps(2), four = _mm512_set1_ps(4);
+	__m512 e = _mm512_sub_ps(a4, a2), f = _mm512_mul_ps(two, _mm512_sub_ps(a3, a1));
+	__m512 y[6] = {
+		_mm512_add_ps(_mm512_mul_ps(four, _mm512_sub_ps(a0, a2)), e),
+		_mm512_sub_ps(_mm512_add_ps(a3, a4), _mm512_mul_ps(four, _mm512_add_ps(a1, a2))),
+		_mm512_add_ps(_mm512_sub_ps(a4, a3), _mm512_mul_ps(four, _mm512_sub_ps(a1, a2))),
+		_mm512_add_ps(e, f),
+		_mm512_sub_ps(e, f),
+		_mm512_add_ps(_mm512_mul_ps(four, _mm512_sub_ps(a1, a3)), _mm512_sub_ps(a5, a3)),
+	};
+	for (int i = 0; i < 6; i++)
+		_mm512_mask_storeu_ps(o + i * os, k, y[i]);
+}
+
+T_512 static inline __attribute__((always_inline))
+void at16(const float *x, long xs, float *o, long os, int m, const float *bias, float lo,
+          int out, __mmask16 k)
+{
+	__m512 a0 = _mm512_maskz_loadu_ps(k, x), a1 = _mm512_maskz_loadu_ps(k, x + xs),
+	       a2 = _mm512_maskz_loadu_ps(k, x + 2 * xs), a3 = _mm512_maskz_loadu_ps(k, x + 3 * xs);
+	__m512 y[4];
+	if (m == 2) {
+		y[0] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+		y[1] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
+	} else {
+		__m512 a4 = _mm512_maskz_loadu_ps(k, x + 4 * xs),
+		       a5 = _mm512_maskz_loadu_ps(k, x + 5 * xs);
+		__m512 p = _mm512_add_ps(a1, a2), d = _mm512_sub_ps(a1, a2);
+		__m512 s = _mm512_add_ps(a3, a4), e = _mm512_sub_ps(a3, a4);
+		y[0] = _mm512_add_ps(_mm512_add_ps(a0, p), s);
+		y[1] = _mm512_add_ps(d, _mm512_mul_ps(_mm512_set1_ps(2), e));
+		y[2] = _mm512_add_ps(p, _mm512_mul_ps(_mm512_set1_ps(4), s));
+		y[3] = _mm512_add_ps(_mm512_add_ps(d, _mm512_mul_ps(_mm512_set1_ps(8), e)), a5);
+	}
+	for (int i = 0; i < m; i++) {
+		if (out)
+			y[i] = _mm512_max_ps(_mm512_add_ps(y[i], _mm512_maskz_loadu_ps(k, bias)),
+			                     _mm512_set1_ps(lo));
+		_mm512_mask_storeu_ps(o + i * os, k, y[i]);
+	}
+}
+
+/* The lanes of the n - i left, at most 16 (none if n <= i). */
+static inline __mmask16 lanes(int n, int i)
+{
+	return n - i >= 16 ? 0xffff : n <= i ? 0 : (__mmask16)((1u << (n - i)) - 1);
+}
+
+/* V[xi][t][c] = (B^T d B)[xi] for the tiles t of tile rows [ty0, ty1), d
+ * being the a x a patch of xp at (m ty, m tx): along each of its rows
+ * first (into e, a x a x C), then down. */
+T_512 static void wino_in512(const float *xp, int C, int PW, int m, int tw, int ty0, int ty1,
+                             float *V, float *e)
+{
+	int a = m + 2;
+	long vs = (long)(ty1 - ty0) * tw * C;   /* between the V[xi] */
+	for (int ty = ty0; ty < ty1; ty++)
+		for (int tx = 0; tx < tw; tx++) {
+			long t = (long)(ty - ty0) * tw + tx;
+			for (int r = 0; r < a; r++) {
+				const float *d = xp + ((long)(m * ty + r) * PW + m * tx) * C;
+				for (int c = 0; c < C; c += 16)
+					bt16(d + c, C, e + (long)r * a * C + c, C, m, lanes(C, c));
 			}
-			float *v = V + ci * nt + (long)(ty - ty0) * tw;
-			for (int i = 0; i < 4; i++) {
-				const float *ev = e + i * PW, *od = ev + h;
-				float *v0 = v + 4 * i * cs, *v1 = v0 + cs, *v2 = v1 + cs, *v3 = v2 + cs;
-				for (int tx = 0; tx < tw; tx++) {
-					v0[tx] = ev[tx] - ev[tx + 1];
-					v1[tx] = od[tx] + ev[tx + 1];
-					v2[tx] = ev[tx + 1] - od[tx];
-					v3[tx] = od[tx] - od[tx + 1];
-				}
+			for (int j = 0; j < a; j++)
+				for (int c = 0; c < C; c += 16)
+					bt16(e + (long)j * C + c, (long)a * C,
+					     V + j * vs + t * C + c, a * vs, m, lanes(C, c));
+		}
+}
+
+static void wino_in(const float *xp, int C, int PW, int m, int tw, int ty0, int ty1, float *V,
+                    float *e)
+{
+	if (vb_nn_avx512()) {
+		wino_in512(xp, C, PW, m, tw, ty0, ty1, V, e);
+		return;
+	}
+	int a = m + 2;
+	long vs = (long)(ty1 - ty0) * tw * C;
+	for (int ty = ty0; ty < ty1; ty++)
+		for (int tx = 0; tx < tw; tx++) {
+			long t = (long)(ty - ty0) * tw + tx;
+			for (int r = 0; r < a; r++) {
+				const float *d = xp + ((long)(m * ty + r) * PW + m * tx) * C;
+				for (int c = 0; c < C; c++)
+					bt1(d + c, C, e + (long)r * a * C + c, C, m);
+			}
+			for (int j = 0; j < a; j++)
+				for (int c = 0; c < C; c++)
+					bt1(e + (long)j * C + c, (long)a * C,
+					    V + j * vs + t * C + c, a * vs, m);
+		}
+}
+
+/* yh at the tiles of tile rows [ty0, ty1) = A^T M A + bias, at least lo (0
+ * for a ReLU, else -inf): yh is the output channel-last, YW pixels a row,
+ * in whole tiles (what lies past the output's edge is left out when it is
+ * transposed back).  Down the a x a tile first (into s, m x a x O), then
+ * along. */
+T_512 static void wino_out512(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
+                              const float *b, float lo, float *yh, float *s)
+{
+	int a = m + 2;
+	long ms = (long)(ty1 - ty0) * tw * O;   /* between the M[xi] */
+	for (int ty = ty0; ty < ty1; ty++)
+		for (int tx = 0; tx < tw; tx++) {
+			long t = (long)(ty - ty0) * tw + tx;
+			for (int j = 0; j < a; j++)
+				for (int o = 0; o < O; o += 16)
+					at16(M + j * ms + t * O + o, a * ms, s + (long)j * O + o,
+					     (long)a * O, m, NULL, 0, 0, lanes(O, o));
+			for (int i = 0; i < m; i++) {
+				float *y = yh + ((long)(m * ty + i) * YW + m * tx) * O;
+				for (int o = 0; o < O; o += 16)
+					at16(s + (long)i * a * O + o, O, y + o, O, m, b + o, lo, 1,
+					     lanes(O, o));
 			}
 		}
 }
 
-/* y[o] of tile rows [ty0, ty1) = A^T M A + bias, at least lo (0 for a ReLU,
- * else -inf), A^T being [1 1 1 0; 0 1 -1 -1]: first down the 4 x 4 tile
- * (into s, 8 rows of tw), then across; tiles past the edge are cut. */
-VB_VECTOR
-static void wino_out(const float *restrict M, int O, int OH, int OW, int tw, int ty0, int ty1,
-                     const float *b, float lo, float *restrict y, float *restrict s)
+static void wino_out(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
+                     const float *b, float lo, float *yh, float *s)
 {
-	long nt = (long)(ty1 - ty0) * tw, os = (long)O * nt;
-	for (int o = 0; o < O; o++)
-		for (int ty = ty0; ty < ty1; ty++) {
-			const float *m = M + o * nt + (long)(ty - ty0) * tw;
-			for (int k = 0; k < 4; k++) {
-				const float *m0 = m + k * os, *m1 = m0 + 4 * os, *m2 = m1 + 4 * os,
-				            *m3 = m2 + 4 * os;
-				float *s0 = s + k * tw, *s1 = s + (4 + k) * tw;
-				for (int tx = 0; tx < tw; tx++) {
-					s0[tx] = m0[tx] + m1[tx] + m2[tx];
-					s1[tx] = m1[tx] - m2[tx] - m3[tx];
-				}
-			}
-			float bo = b[o];
-			for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
-				const float *a0 = s + 4 * i * tw, *a1 = a0 + tw, *a2 = a1 + tw, *a3 = a2 + tw;
-				float *yr = y + ((long)o * OH + 2 * ty + i) * OW;
-				int full = OW / 2;
-				for (int tx = 0; tx < full; tx++) {
-					float p = a0[tx] + a1[tx] + a2[tx] + bo;
-					float q = a1[tx] - a2[tx] - a3[tx] + bo;
-					yr[2 * tx] = p > lo ? p : lo;
-					yr[2 * tx + 1] = q > lo ? q : lo;
-				}
-				if (full < tw) { /* odd width: the last tile's left column */
-					float p = a0[full] + a1[full] + a2[full] + bo;
-					yr[2 * full] = p > lo ? p : lo;
-				}
+	if (vb_nn_avx512()) {
+		wino_out512(M, O, m, tw, ty0, ty1, YW, b, lo, yh, s);
+		return;
+	}
+	int a = m + 2;
+	long ms = (long)(ty1 - ty0) * tw * O;
+	for (int ty = ty0; ty < ty1; ty++)
+		for (int tx = 0; tx < tw; tx++) {
+			long t = (long)(ty - ty0) * tw + tx;
+			for (int j = 0; j < a; j++)
+				for (int o = 0; o < O; o++)
+					at1(M + j * ms + t * O + o, a * ms,
+					    s + (long)j * O + o, (long)a * O, m, 0, 0, 0);
+			for (int i = 0; i < m; i++) {
+				float *y = yh + ((long)(m * ty + i) * YW + m * tx) * O;
+				for (int o = 0; o < O; o++)
+					at1(s + (long)i * a * O + o, O, y + o, O, m, b[o], lo, 1);
 			}
 		}
 }
 
-/* The products of the Winograd and fused convolutions (M[xi] = U[xi]
- * V[xi], out x in times in x tiles, or k5 times 25 shifted copies of the
- * input).  They are small (for a 48 x 48 face, 32-128 rows by 36-2304
- * columns), so an sgemm call spends much of its time packing V; with
- * AVX-512 they run here on the matrices as they are: 8 rows by nv x 16 columns of M in registers,
- * one row of V and eight broadcasts of U at a time. */
+/* rows (at most 6) of m = v u for the 64 columns from u and m (k: the
+ * columns in each 16), v's rows C long, u's and m's O. */
+T_512 static inline __attribute__((always_inline))
+void vtile(int rows, const float *v, int C, const float *u, int O, float *m, const __mmask16 *k)
+{
+	__m512 a[6][4];
+#pragma GCC unroll 6
+	for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			a[r][j] = _mm512_setzero_ps();
+	for (int c = 0; c < C; c++) {
+		__m512 x[4];
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			x[j] = _mm512_maskz_loadu_ps(k[j], u + (long)c * O + 16 * j);
+#pragma GCC unroll 6
+		for (int r = 0; r < rows; r++) {
+			__m512 b = _mm512_set1_ps(v[(long)r * C + c]);
+#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++)
+				a[r][j] = _mm512_fmadd_ps(b, x[j], a[r][j]);
+		}
+	}
+#pragma GCC unroll 6
+	for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			_mm512_mask_storeu_ps(m + (long)r * O + 16 * j, k[j], a[r][j]);
+}
+
+/* m = v u: nt x C times C x O, row-major; 6 rows by 64 columns at a time. */
+T_512 static void vproduct512(const float *v, const float *u, float *m, int nt, int C, int O)
+{
+	for (int o = 0; o < O; o += 64) {
+		__mmask16 k[4] = {lanes(O, o), lanes(O, o + 16), lanes(O, o + 32), lanes(O, o + 48)};
+		int t = 0;
+		for (; t + 6 <= nt; t += 6)
+			vtile(6, v + (long)t * C, C, u + o, O, m + (long)t * O + o, k);
+		const float *vt = v + (long)t * C;
+		float *mt = m + (long)t * O + o;
+		switch (nt - t) {
+		case 5: vtile(5, vt, C, u + o, O, mt, k); break;
+		case 4: vtile(4, vt, C, u + o, O, mt, k); break;
+		case 3: vtile(3, vt, C, u + o, O, mt, k); break;
+		case 2: vtile(2, vt, C, u + o, O, mt, k); break;
+		case 1: vtile(1, vt, C, u + o, O, mt, k); break;
+		}
+	}
+}
+
+/* m = v u: nt x C times C x O, row-major. */
+static void vproduct(const float *v, const float *u, float *m, int nt, int C, int O)
+{
+	if (vb_nn_avx512())
+		vproduct512(v, u, m, nt, C, O);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, O, C, 1.0f, v, C, u, O,
+		            0.0f, m, O);
+}
+
+static void fwd_wino(void *arg, int tid, long lo, long hi)
+{
+	struct job *j = arg;
+	struct vb_layer *l = j->l;
+	struct conv *c = l->st;
+	int C = l->in.c, H = l->in.h, W = l->in.w, O = l->out.c, OH = l->out.h, OW = l->out.w;
+	int m = c->wm, a2 = (m + 2) * (m + 2), tw = c->tw, PH = m * c->th + 2, PW = m * tw + 2;
+	int YW = m * tw;
+	long plane = (long)C * O, nb = (long)c->trows * tw;
+	float *xp = (float *)j->net->tscratch[tid];   /* the input, channel-last, bordered */
+	float *V = xp + (long)C * PH * PW, *M = V + a2 * C * nb;
+	float *yh = M + a2 * O * nb, *e = yh + (long)O * m * c->th * YW;
+	long isz = (long)C * H * W, osz = (long)O * OH * OW;
+	memset(xp, 0, sizeof(float) * C * PH * PW);
+	for (long n = lo; n < hi; n++) {
+		const float *x = j->x + n * isz;
+		float *y = j->y + n * osz;
+		for (int r = 0; r < H; r++)
+			transpose(x + (long)r * W, (long)H * W, C, W, xp + ((long)(r + 1) * PW + 1) * C, C);
+		for (int ty0 = 0; ty0 < c->th; ty0 += c->trows) {
+			int ty1 = ty0 + c->trows < c->th ? ty0 + c->trows : c->th;
+			int nt = (ty1 - ty0) * tw;
+			wino_in(xp, C, PW, m, tw, ty0, ty1, V, e);
+			for (int xi = 0; xi < a2; xi++)
+				vproduct(V + (long)xi * nt * C, c->U + xi * plane, M + (long)xi * nt * O, nt,
+				         C, O);
+			wino_out(M, O, m, tw, ty0, ty1, YW, j->b, c->relu ? 0.0f : -INFINITY, yh, e);
+		}
+		for (int r = 0; r < OH; r++)
+			transpose(yh + (long)r * YW * O, O, OW, O, y + (long)r * OW, (long)OH * OW);
+	}
+}
+
+/* ---- inference: a one-channel convolution fused into the next ----------
+ *
+ * Convolution a, 3 x 3 'same' on a one-channel input x, feeding (with its
+ * batch norm folded in and no activation) convolution b, 3 x 3 'same', is
+ * linear: b(a(x)) at pixel p is
+ *
+ *   bias_b + sum over b's taps d inside the image of
+ *            (beta[d] + sum over a's taps e of K[d][e] x(p + d + e)),
+ *
+ * with K[d][e][o] = sum over c of w_b[o][c][d] w_a[c][e], beta[d][o] = sum
+ * over c of w_b[o][c][d] bias_a[c], and x zero outside.  Where every tap d
+ * is inside that is a 5 x 5 convolution of x (kernel k5: the K summed by
+ * d + e) plus b5 = bias_b + the sum of beta; b computes it everywhere as
+ * one matrix product over 25 shifted copies of x, then takes off, at the
+ * pixels within one of the edge, the terms of the taps d outside.  For the
+ * shipped network's first pair (1 -> 32 -> 32 channels at 48 x 48): 1.8M
+ * multiply-adds instead of 10M, and no 32-channel image in between. */
+
+/* The fused convolution's product, k5 (out x 25) times the 25 shifted
+ * copies of the input (25 x pixels): small, so that an sgemm call spends
+ * much of its time packing; with AVX-512 it runs here on the matrices as
+ * they are, 8 rows by nv x 16 columns of the result in registers, one row
+ * of the copies and eight broadcasts of k5 at a time. */
 /* rows (8 or 1) by nv x 16 columns (k: the columns in each 16). */
 T_512 static inline __attribute__((always_inline))
 void tile(int rows, int nv, const float *u, int C, const float *v, int nt, float *m,
@@ -530,10 +869,8 @@ T_512 static inline __attribute__((always_inline))
 void column(int nv, const float *u, int O, int C, const float *v, int nt, float *m, int t)
 {
 	__mmask16 k[3];
-	for (int j = 0; j < nv; j++) {
-		int left = nt - t - 16 * j;
-		k[j] = left >= 16 ? 0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
-	}
+	for (int j = 0; j < nv; j++)
+		k[j] = lanes(nt, t + 16 * j);
 	int o = 0;
 	for (; o + 8 <= O; o += 8)
 		tile(8, nv, u + (long)o * C, C, v + t, nt, m + (long)o * nt + t, k);
@@ -563,51 +900,6 @@ static void product(const float *u, const float *v, float *m, int O, int C, int 
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f, u, C, v, nt,
 		            0.0f, m, nt);
 }
-
-static void fwd_wino(void *arg, int tid, long lo, long hi)
-{
-	struct job *j = arg;
-	struct vb_layer *l = j->l;
-	struct conv *c = l->st;
-	int C = l->in.c, H = l->in.h, W = l->in.w, O = l->out.c, tw = c->tw;
-	int PH = 2 * c->th + 2, PW = 2 * tw + 2;
-	float *xp = (float *)j->net->tscratch[tid];
-	float *V = xp + (long)C * PH * PW, *M = V + 16L * C * c->trows * tw;
-	float *e = M + 16L * O * c->trows * tw;
-	long isz = (long)C * H * W, osz = (long)O * c->P;
-	memset(xp, 0, sizeof(float) * C * PH * PW);
-	for (long n = lo; n < hi; n++) {
-		wino_pad(j->x + n * isz, C, H, W, PH, tw, xp);
-		for (int ty0 = 0; ty0 < c->th; ty0 += c->trows) {
-			int ty1 = ty0 + c->trows < c->th ? ty0 + c->trows : c->th;
-			int nt = (ty1 - ty0) * tw;
-			wino_in(xp, C, PH, tw, ty0, ty1, V, e);
-			for (int xi = 0; xi < 16; xi++)
-				product(c->U + (long)xi * O * C, V + (long)xi * C * nt,
-				        M + (long)xi * O * nt, O, C, nt);
-			wino_out(M, O, l->out.h, l->out.w, tw, ty0, ty1, j->b,
-			         c->relu ? 0.0f : -INFINITY, j->y + n * osz, e);
-		}
-	}
-}
-
-/* ---- inference: a one-channel convolution fused into the next ----------
- *
- * Convolution a, 3 x 3 'same' on a one-channel input x, feeding (with its
- * batch norm folded in and no activation) convolution b, 3 x 3 'same', is
- * linear: b(a(x)) at pixel p is
- *
- *   bias_b + sum over b's taps d inside the image of
- *            (beta[d] + sum over a's taps e of K[d][e] x(p + d + e)),
- *
- * with K[d][e][o] = sum over c of w_b[o][c][d] w_a[c][e], beta[d][o] = sum
- * over c of w_b[o][c][d] bias_a[c], and x zero outside.  Where every tap d
- * is inside that is a 5 x 5 convolution of x (kernel k5: the K summed by
- * d + e) plus b5 = bias_b + the sum of beta; b computes it everywhere as
- * one matrix product over 25 shifted copies of x, then takes off, at the
- * pixels within one of the edge, the terms of the taps d outside.  For the
- * shipped network's first pair (1 -> 32 -> 32 channels at 48 x 48): 1.8M
- * multiply-adds instead of 10M, and no 32-channel image in between. */
 
 /* y[o] at the pixels within one of the edge, less the terms of the taps
  * outside; xp is x with a border of 2 zeros, corr O floats of scratch. */
@@ -726,15 +1018,10 @@ int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b)
 	return 1;
 }
 
-static int takes_wino(const struct conv *c)
-{
-	return !c->depthwise && c->k == 3 && c->stride == 1 && c->pad == 1;
-}
-
 size_t vb_conv_frozen_bytes(const struct vb_layer *l)
 {
-	const struct conv *c = l->st;
-	return takes_wino(c) ? sizeof(float) * 16 * l->out.c * l->in.c : 0;
+	int a = wino_tile(l) + 2;
+	return a > 2 ? sizeof(float) * a * a * l->out.c * l->in.c : 0;
 }
 
 int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu, float *mem)
@@ -751,7 +1038,8 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu, floa
 	vb_bn_fold(bn, O, 1, NULL, b, c->scale, c->fb);
 	if (relu)
 		c->relu = 1;
-	c->wino = takes_wino(c);
+	c->wm = wino_tile(l);
+	c->wino = c->wm > 0;
 	if (!c->wino) {
 		/* the folded weights, which the Winograd form does not need
 		 * (1.2 MB of fresh memory for the shipped network) */
@@ -761,11 +1049,15 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu, floa
 		return 0;
 	}
 	c->U = mem;   /* vb_conv_frozen_bytes of them */
-	wino_kernels(w, c->scale, O, l->in.c, c->U);
-	c->th = (l->out.h + 1) / 2;
-	c->tw = (l->out.w + 1) / 2;
+	double *g = malloc(sizeof(double) * 63 * O);
+	if (!g)
+		return vb_err_set("out of memory");
+	wino_kernels(w, c->scale, O, l->in.c, c->wm, c->U, g);
+	free(g);
+	c->th = (l->out.h + c->wm - 1) / c->wm;
+	c->tw = (l->out.w + c->wm - 1) / c->wm;
 	/* V and M of a block within about 768 KiB */
-	int nt = 12288 / (l->in.c + O);
+	int a = c->wm + 2, nt = 196608 / (a * a * (l->in.c + O));
 	c->trows = nt / c->tw < 1 ? 1 : nt / c->tw;
 	if (c->trows > c->th)
 		c->trows = c->th;
@@ -811,9 +1103,10 @@ static void conv_backward(struct vb_layer *l, struct vb_net *net, const float *x
 static size_t wino_scratch(const struct vb_layer *l)
 {
 	const struct conv *c = l->st;
-	size_t nt = (size_t)c->trows * c->tw;
-	return sizeof(float) * ((size_t)l->in.c * (2 * c->th + 2) * (2 * c->tw + 2) +
-	                        16 * nt * (l->in.c + l->out.c) + 8 * ((size_t)c->tw + 1));
+	size_t nt = (size_t)c->trows * c->tw, C = l->in.c, O = l->out.c, m = c->wm;
+	size_t a2 = (m + 2) * (m + 2);
+	return sizeof(float) * (C * (m * c->th + 2) * (m * c->tw + 2) + a2 * nt * (C + O) +
+	                        O * m * c->th * m * c->tw + a2 * (C > O ? C : O));
 }
 
 static size_t conv_scratch(const struct vb_layer *l)

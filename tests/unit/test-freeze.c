@@ -101,6 +101,21 @@ static const char nofuse_relu[] =
 	"  - {type: flatten}\n"
 	"  - {type: dense, name: f3, units: classes}\n";
 
+/* Wide layers: kernels that take more than 1 MiB as F(4x4, 3x3) run as
+ * F(2x2, 3x3) (c1, 100 x 100 channels), the next as F(4x4) (c2); 100
+ * channels are not a whole number of 16-lane vectors, and 6 x 7 cuts the
+ * last tiles of both sizes. */
+static const char wide[] =
+	"name: w\ninput: [3, 6, 7]\nlayers:\n"
+	"  - {type: conv, name: c0, filters: 100, kernel: 3}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c1, filters: 100, kernel: 3}\n"
+	"  - {type: batchnorm, name: b1}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c2, filters: 8, kernel: 3}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+
 /* Convolutions of a frozen net fused into the next one. */
 static int nfused(const struct vb_net *net)
 {
@@ -224,6 +239,19 @@ int main(void)
 	check("fused, one column", fuse_col, sizeof fuse_col - 1, 1);
 	check("fused, 2 x 2", fuse_2x2, sizeof fuse_2x2 - 1, 1);
 	check("ReLU in between", nofuse_relu, sizeof nofuse_relu - 1, 0);
+	check("wide layers", wide, sizeof wide - 1, 0);
+	/* the tile side each layer takes, seen in the size of its kernels */
+	struct vb_net *w = vb_arch_build(wide, sizeof wide - 1, 4);
+	if (w) {
+		size_t got[3] = {vb_conv_frozen_bytes(w->layers[0]), vb_conv_frozen_bytes(w->layers[2]),
+		                 vb_conv_frozen_bytes(w->layers[5])};
+		ok(got[0] == 36 * 3 * 100 * 4 && got[1] == 16 * 100 * 100 * 4 && got[2] == 36 * 100 * 8 * 4,
+		   "wide layers: F(4x4), F(2x2), F(4x4) (kernels of %zu, %zu, %zu bytes)", got[0], got[1],
+		   got[2]);
+		vb_net_free(w);
+	} else {
+		ok(0, "wide layers: built (%s)", vb_err_msg());
+	}
 	static const char *arch[] = {"vibify", "vibify-lite", "vibify-wide"};
 	static const int fused[] = {1, 0, 0};   /* the others have a ReLU between */
 	for (int i = 0; i < 3; i++) {
