@@ -666,11 +666,11 @@ static void wino_in(const float *xp, int C, int PW, int m, int tw, int ty0, int 
 		}
 }
 
-/* yh at the tiles of tile rows [ty0, ty1) = A^T M A + bias, at least lo (0
- * for a ReLU, else -inf): yh is the output channel-last, YW pixels a row,
- * in whole tiles (what lies past the output's edge is left out when it is
- * transposed back).  Down the a x a tile first (into s, m x a x O), then
- * along. */
+/* yh = A^T M A + bias, at least lo (0 for a ReLU, else -inf), for the
+ * tiles of tile rows [ty0, ty1): yh is the output's rows from m ty0 on,
+ * channel-last, YW pixels a row, in whole tiles (what lies past the
+ * output's edge is left out when it is transposed back).  Down the a x a
+ * tile first (into s, m x a x O), then along. */
 T_512 static void wino_out512(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
                               const float *b, float lo, float *yh, float *s)
 {
@@ -684,7 +684,7 @@ T_512 static void wino_out512(const float *M, int O, int m, int tw, int ty0, int
 					at16(M + j * ms + t * O + o, a * ms, s + (long)j * O + o,
 					     (long)a * O, m, NULL, 0, 0, lanes(O, o));
 			for (int i = 0; i < m; i++) {
-				float *y = yh + ((long)(m * ty + i) * YW + m * tx) * O;
+				float *y = yh + ((long)(m * (ty - ty0) + i) * YW + m * tx) * O;
 				for (int o = 0; o < O; o += 16)
 					at16(s + (long)i * a * O + o, O, y + o, O, m, b + o, lo, 1,
 					     lanes(O, o));
@@ -709,7 +709,7 @@ static void wino_out(const float *M, int O, int m, int tw, int ty0, int ty1, int
 					at1(M + j * ms + t * O + o, a * ms,
 					    s + (long)j * O + o, (long)a * O, m, 0, 0, 0);
 			for (int i = 0; i < m; i++) {
-				float *y = yh + ((long)(m * ty + i) * YW + m * tx) * O;
+				float *y = yh + ((long)(m * (ty - ty0) + i) * YW + m * tx) * O;
 				for (int o = 0; o < O; o++)
 					at1(s + (long)i * a * O + o, O, y + o, O, m, b[o], lo, 1);
 			}
@@ -788,7 +788,7 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
 	long plane = (long)C * O, nb = (long)c->trows * tw;
 	float *xp = (float *)j->net->tscratch[tid];   /* the input, channel-last, bordered */
 	float *V = xp + (long)C * PH * PW, *M = V + a2 * C * nb;
-	float *yh = M + a2 * O * nb, *e = yh + (long)O * m * c->th * YW;
+	float *yh = M + a2 * O * nb, *e = yh + (long)O * m * c->trows * YW;
 	long isz = (long)C * H * W, osz = (long)O * OH * OW;
 	memset(xp, 0, sizeof(float) * C * PH * PW);
 	for (long n = lo; n < hi; n++) {
@@ -804,9 +804,10 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
 				vproduct(V + (long)xi * nt * C, c->U + xi * plane, M + (long)xi * nt * O, nt,
 				         C, O);
 			wino_out(M, O, m, tw, ty0, ty1, YW, j->b, c->relu ? 0.0f : -INFINITY, yh, e);
+			for (int r = m * ty0; r < m * ty1 && r < OH; r++)
+				transpose(yh + (long)(r - m * ty0) * YW * O, O, OW, O, y + (long)r * OW,
+				          (long)OH * OW);
 		}
-		for (int r = 0; r < OH; r++)
-			transpose(yh + (long)r * YW * O, O, OW, O, y + (long)r * OW, (long)OH * OW);
 	}
 }
 
@@ -1106,7 +1107,7 @@ static size_t wino_scratch(const struct vb_layer *l)
 	size_t nt = (size_t)c->trows * c->tw, C = l->in.c, O = l->out.c, m = c->wm;
 	size_t a2 = (m + 2) * (m + 2);
 	return sizeof(float) * (C * (m * c->th + 2) * (m * c->tw + 2) + a2 * nt * (C + O) +
-	                        O * m * c->th * m * c->tw + a2 * (C > O ? C : O));
+	                        O * m * c->trows * m * c->tw + a2 * (C > O ? C : O));
 }
 
 static size_t conv_scratch(const struct vb_layer *l)

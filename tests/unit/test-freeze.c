@@ -103,10 +103,11 @@ static const char nofuse_relu[] =
 
 /* Wide layers: kernels that take more than 1 MiB as F(4x4, 3x3) run as
  * F(2x2, 3x3) (c1, 100 x 100 channels), the next as F(4x4) (c2); 100
- * channels are not a whole number of 16-lane vectors, and 6 x 7 cuts the
- * last tiles of both sizes. */
+ * channels are not a whole number of 16-lane vectors, 38 x 35 cuts the
+ * last tiles of both sizes, and both take their tiles a block of rows at a
+ * time (c1 7 blocks, c2 2). */
 static const char wide[] =
-	"name: w\ninput: [3, 6, 7]\nlayers:\n"
+	"name: w\ninput: [3, 38, 35]\nlayers:\n"
 	"  - {type: conv, name: c0, filters: 100, kernel: 3}\n"
 	"  - {type: relu}\n"
 	"  - {type: conv, name: c1, filters: 100, kernel: 3}\n"
