@@ -363,6 +363,84 @@ static void bwd_dw(void *arg, int tid, long lo, long hi)
 #define VB_VECTOR __attribute__((target_clones("avx2", "default"), \
                                  optimize("tree-vectorize", "vect-cost-model=dynamic")))
 
+/* ---- inference: small matrix products --------------------------------
+ *
+ * The products of the Winograd and fused convolutions are small (for a
+ * 48 x 48 face, 36 tiles by 32-128 channels, or 32 channels by 25 taps by
+ * 2,304 pixels), so an sgemm call spends much of its time packing them;
+ * with AVX-512 they run here on the matrices as they are: 6 rows by 64
+ * columns of the result in registers, each element of a's rows broadcast
+ * against four vectors of b's row. */
+
+/* rows (at most 6) of m = a b for the 64 columns from b and m (k: the
+ * columns in each 16), a's rows K long, b's and m's N. */
+T_512 static inline __attribute__((always_inline))
+void mm_tile(int rows, const float *a, int K, const float *b, int N, float *m,
+             const __mmask16 *k)
+{
+	__m512 acc[6][4];
+#pragma GCC unroll 6
+	for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			acc[r][j] = _mm512_setzero_ps();
+	for (int c = 0; c < K; c++) {
+		__m512 x[4];
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			x[j] = _mm512_maskz_loadu_ps(k[j], b + (long)c * N + 16 * j);
+#pragma GCC unroll 6
+		for (int r = 0; r < rows; r++) {
+			__m512 y = _mm512_set1_ps(a[(long)r * K + c]);
+#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++)
+				acc[r][j] = _mm512_fmadd_ps(y, x[j], acc[r][j]);
+		}
+	}
+#pragma GCC unroll 6
+	for (int r = 0; r < rows; r++)
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			_mm512_mask_storeu_ps(m + (long)r * N + 16 * j, k[j], acc[r][j]);
+}
+
+/* The lanes of the n - i left, at most 16 (none if n <= i). */
+static inline __mmask16 lanes(int n, int i)
+{
+	return n - i >= 16 ? 0xffff : n <= i ? 0 : (__mmask16)((1u << (n - i)) - 1);
+}
+
+T_512 static void mm512(const float *a, const float *b, float *m, int M, int K, int N)
+{
+	for (int n0 = 0; n0 < N; n0 += 64) {
+		__mmask16 k[4] = {lanes(N, n0), lanes(N, n0 + 16), lanes(N, n0 + 32),
+		                  lanes(N, n0 + 48)};
+		const float *bn = b + n0;
+		int r = 0;
+		for (; r + 6 <= M; r += 6)
+			mm_tile(6, a + (long)r * K, K, bn, N, m + (long)r * N + n0, k);
+		const float *ar = a + (long)r * K;
+		float *mr = m + (long)r * N + n0;
+		switch (M - r) {   /* the rows left, each count with its own registers */
+		case 5: mm_tile(5, ar, K, bn, N, mr, k); break;
+		case 4: mm_tile(4, ar, K, bn, N, mr, k); break;
+		case 3: mm_tile(3, ar, K, bn, N, mr, k); break;
+		case 2: mm_tile(2, ar, K, bn, N, mr, k); break;
+		case 1: mm_tile(1, ar, K, bn, N, mr, k); break;
+		}
+	}
+}
+
+/* m = a b: M x K times K x N, row-major. */
+static void mm(const float *a, const float *b, float *m, int M, int K, int N)
+{
+	if (vb_nn_avx512())
+		mm512(a, b, m, M, K, N);
+	else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, a, K, b, N,
+		            0.0f, m, N);
+}
+
 /* ---- inference: Winograd F(4x4, 3x3) and F(2x2, 3x3) ----------------------
  *
  * Winograd's minimal filtering (Lavin and Gray; interpolation points 0, 1,
@@ -613,56 +691,55 @@ void at16(const float *x, long xs, float *o, long os, int m, const float *bias, 
 	}
 }
 
-/* The lanes of the n - i left, at most 16 (none if n <= i). */
-static inline __mmask16 lanes(int n, int i)
+/* bt and at for n channels side by side (x + c, o + c for c < n). */
+T_512 static void bt_run512(const float *x, long xs, float *o, long os, int m, int n)
 {
-	return n - i >= 16 ? 0xffff : n <= i ? 0 : (__mmask16)((1u << (n - i)) - 1);
+	for (int c = 0; c < n; c += 16)
+		bt16(x + c, xs, o + c, os, m, lanes(n, c));
+}
+
+static void bt_run(const float *x, long xs, float *o, long os, int m, int n)
+{
+	if (vb_nn_avx512())
+		bt_run512(x, xs, o, os, m, n);
+	else
+		for (int c = 0; c < n; c++)
+			bt1(x + c, xs, o + c, os, m);
+}
+
+T_512 static void at_run512(const float *x, long xs, float *o, long os, int m, int n,
+                            const float *bias, float lo, int out)
+{
+	for (int c = 0; c < n; c += 16)
+		at16(x + c, xs, o + c, os, m, out ? bias + c : NULL, lo, out, lanes(n, c));
+}
+
+static void at_run(const float *x, long xs, float *o, long os, int m, int n, const float *bias,
+                   float lo, int out)
+{
+	if (vb_nn_avx512())
+		at_run512(x, xs, o, os, m, n, bias, lo, out);
+	else
+		for (int c = 0; c < n; c++)
+			at1(x + c, xs, o + c, os, m, out ? bias[c] : 0, lo, out);
 }
 
 /* V[xi][t][c] = (B^T d B)[xi] for the tiles t of tile rows [ty0, ty1), d
  * being the a x a patch of xp at (m ty, m tx): along each of its rows
  * first (into e, a x a x C), then down. */
-T_512 static void wino_in512(const float *xp, int C, int PW, int m, int tw, int ty0, int ty1,
-                             float *V, float *e)
+static void wino_in(const float *xp, int C, int PW, int m, int tw, int ty0, int ty1, float *V,
+                    float *e)
 {
 	int a = m + 2;
 	long vs = (long)(ty1 - ty0) * tw * C;   /* between the V[xi] */
 	for (int ty = ty0; ty < ty1; ty++)
 		for (int tx = 0; tx < tw; tx++) {
 			long t = (long)(ty - ty0) * tw + tx;
-			for (int r = 0; r < a; r++) {
-				const float *d = xp + ((long)(m * ty + r) * PW + m * tx) * C;
-				for (int c = 0; c < C; c += 16)
-					bt16(d + c, C, e + (long)r * a * C + c, C, m, lanes(C, c));
-			}
+			for (int r = 0; r < a; r++)
+				bt_run(xp + ((long)(m * ty + r) * PW + m * tx) * C, C, e + (long)r * a * C,
+				       C, m, C);
 			for (int j = 0; j < a; j++)
-				for (int c = 0; c < C; c += 16)
-					bt16(e + (long)j * C + c, (long)a * C,
-					     V + j * vs + t * C + c, a * vs, m, lanes(C, c));
-		}
-}
-
-static void wino_in(const float *xp, int C, int PW, int m, int tw, int ty0, int ty1, float *V,
-                    float *e)
-{
-	if (vb_nn_avx512()) {
-		wino_in512(xp, C, PW, m, tw, ty0, ty1, V, e);
-		return;
-	}
-	int a = m + 2;
-	long vs = (long)(ty1 - ty0) * tw * C;
-	for (int ty = ty0; ty < ty1; ty++)
-		for (int tx = 0; tx < tw; tx++) {
-			long t = (long)(ty - ty0) * tw + tx;
-			for (int r = 0; r < a; r++) {
-				const float *d = xp + ((long)(m * ty + r) * PW + m * tx) * C;
-				for (int c = 0; c < C; c++)
-					bt1(d + c, C, e + (long)r * a * C + c, C, m);
-			}
-			for (int j = 0; j < a; j++)
-				for (int c = 0; c < C; c++)
-					bt1(e + (long)j * C + c, (long)a * C,
-					    V + j * vs + t * C + c, a * vs, m);
+				bt_run(e + (long)j * C, (long)a * C, V + j * vs + t * C, a * vs, m, C);
 		}
 }
 
@@ -671,8 +748,8 @@ static void wino_in(const float *xp, int C, int PW, int m, int tw, int ty0, int 
  * channel-last, YW pixels a row, in whole tiles (what lies past the
  * output's edge is left out when it is transposed back).  Down the a x a
  * tile first (into s, m x a x O), then along. */
-T_512 static void wino_out512(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
-                              const float *b, float lo, float *yh, float *s)
+static void wino_out(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
+                     const float *b, float lo, float *yh, float *s)
 {
 	int a = m + 2;
 	long ms = (long)(ty1 - ty0) * tw * O;   /* between the M[xi] */
@@ -680,101 +757,13 @@ T_512 static void wino_out512(const float *M, int O, int m, int tw, int ty0, int
 		for (int tx = 0; tx < tw; tx++) {
 			long t = (long)(ty - ty0) * tw + tx;
 			for (int j = 0; j < a; j++)
-				for (int o = 0; o < O; o += 16)
-					at16(M + j * ms + t * O + o, a * ms, s + (long)j * O + o,
-					     (long)a * O, m, NULL, 0, 0, lanes(O, o));
-			for (int i = 0; i < m; i++) {
-				float *y = yh + ((long)(m * (ty - ty0) + i) * YW + m * tx) * O;
-				for (int o = 0; o < O; o += 16)
-					at16(s + (long)i * a * O + o, O, y + o, O, m, b + o, lo, 1,
-					     lanes(O, o));
-			}
+				at_run(M + j * ms + t * O, a * ms, s + (long)j * O, (long)a * O, m, O,
+				       NULL, 0, 0);
+			for (int i = 0; i < m; i++)
+				at_run(s + (long)i * a * O, O,
+				       yh + ((long)(m * (ty - ty0) + i) * YW + m * tx) * O, O, m, O, b,
+				       lo, 1);
 		}
-}
-
-static void wino_out(const float *M, int O, int m, int tw, int ty0, int ty1, int YW,
-                     const float *b, float lo, float *yh, float *s)
-{
-	if (vb_nn_avx512()) {
-		wino_out512(M, O, m, tw, ty0, ty1, YW, b, lo, yh, s);
-		return;
-	}
-	int a = m + 2;
-	long ms = (long)(ty1 - ty0) * tw * O;
-	for (int ty = ty0; ty < ty1; ty++)
-		for (int tx = 0; tx < tw; tx++) {
-			long t = (long)(ty - ty0) * tw + tx;
-			for (int j = 0; j < a; j++)
-				for (int o = 0; o < O; o++)
-					at1(M + j * ms + t * O + o, a * ms,
-					    s + (long)j * O + o, (long)a * O, m, 0, 0, 0);
-			for (int i = 0; i < m; i++) {
-				float *y = yh + ((long)(m * (ty - ty0) + i) * YW + m * tx) * O;
-				for (int o = 0; o < O; o++)
-					at1(s + (long)i * a * O + o, O, y + o, O, m, b[o], lo, 1);
-			}
-		}
-}
-
-/* rows (at most 6) of m = v u for the 64 columns from u and m (k: the
- * columns in each 16), v's rows C long, u's and m's O. */
-T_512 static inline __attribute__((always_inline))
-void vtile(int rows, const float *v, int C, const float *u, int O, float *m, const __mmask16 *k)
-{
-	__m512 a[6][4];
-#pragma GCC unroll 6
-	for (int r = 0; r < rows; r++)
-#pragma GCC unroll 4
-		for (int j = 0; j < 4; j++)
-			a[r][j] = _mm512_setzero_ps();
-	for (int c = 0; c < C; c++) {
-		__m512 x[4];
-#pragma GCC unroll 4
-		for (int j = 0; j < 4; j++)
-			x[j] = _mm512_maskz_loadu_ps(k[j], u + (long)c * O + 16 * j);
-#pragma GCC unroll 6
-		for (int r = 0; r < rows; r++) {
-			__m512 b = _mm512_set1_ps(v[(long)r * C + c]);
-#pragma GCC unroll 4
-			for (int j = 0; j < 4; j++)
-				a[r][j] = _mm512_fmadd_ps(b, x[j], a[r][j]);
-		}
-	}
-#pragma GCC unroll 6
-	for (int r = 0; r < rows; r++)
-#pragma GCC unroll 4
-		for (int j = 0; j < 4; j++)
-			_mm512_mask_storeu_ps(m + (long)r * O + 16 * j, k[j], a[r][j]);
-}
-
-/* m = v u: nt x C times C x O, row-major; 6 rows by 64 columns at a time. */
-T_512 static void vproduct512(const float *v, const float *u, float *m, int nt, int C, int O)
-{
-	for (int o = 0; o < O; o += 64) {
-		__mmask16 k[4] = {lanes(O, o), lanes(O, o + 16), lanes(O, o + 32), lanes(O, o + 48)};
-		int t = 0;
-		for (; t + 6 <= nt; t += 6)
-			vtile(6, v + (long)t * C, C, u + o, O, m + (long)t * O + o, k);
-		const float *vt = v + (long)t * C;
-		float *mt = m + (long)t * O + o;
-		switch (nt - t) {
-		case 5: vtile(5, vt, C, u + o, O, mt, k); break;
-		case 4: vtile(4, vt, C, u + o, O, mt, k); break;
-		case 3: vtile(3, vt, C, u + o, O, mt, k); break;
-		case 2: vtile(2, vt, C, u + o, O, mt, k); break;
-		case 1: vtile(1, vt, C, u + o, O, mt, k); break;
-		}
-	}
-}
-
-/* m = v u: nt x C times C x O, row-major. */
-static void vproduct(const float *v, const float *u, float *m, int nt, int C, int O)
-{
-	if (vb_nn_avx512())
-		vproduct512(v, u, m, nt, C, O);
-	else
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nt, O, C, 1.0f, v, C, u, O,
-		            0.0f, m, O);
 }
 
 static void fwd_wino(void *arg, int tid, long lo, long hi)
@@ -801,8 +790,8 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
 			int nt = (ty1 - ty0) * tw;
 			wino_in(xp, C, PW, m, tw, ty0, ty1, V, e);
 			for (int xi = 0; xi < a2; xi++)
-				vproduct(V + (long)xi * nt * C, c->U + xi * plane, M + (long)xi * nt * O, nt,
-				         C, O);
+				mm(V + (long)xi * nt * C, c->U + xi * plane, M + (long)xi * nt * O, nt, C,
+				   O);
 			wino_out(M, O, m, tw, ty0, ty1, YW, j->b, c->relu ? 0.0f : -INFINITY, yh, e);
 			for (int r = m * ty0; r < m * ty1 && r < OH; r++)
 				transpose(yh + (long)(r - m * ty0) * YW * O, O, OW, O, y + (long)r * OW,
@@ -828,79 +817,6 @@ static void fwd_wino(void *arg, int tid, long lo, long hi)
  * pixels within one of the edge, the terms of the taps d outside.  For the
  * shipped network's first pair (1 -> 32 -> 32 channels at 48 x 48): 1.8M
  * multiply-adds instead of 10M, and no 32-channel image in between. */
-
-/* The fused convolution's product, k5 (out x 25) times the 25 shifted
- * copies of the input (25 x pixels): small, so that an sgemm call spends
- * much of its time packing; with AVX-512 it runs here on the matrices as
- * they are, 8 rows by nv x 16 columns of the result in registers, one row
- * of the copies and eight broadcasts of k5 at a time. */
-/* rows (8 or 1) by nv x 16 columns (k: the columns in each 16). */
-T_512 static inline __attribute__((always_inline))
-void tile(int rows, int nv, const float *u, int C, const float *v, int nt, float *m,
-          const __mmask16 *k)
-{
-	__m512 a[8][3];
-#pragma GCC unroll 8
-	for (int r = 0; r < rows; r++)
-#pragma GCC unroll 3
-		for (int j = 0; j < nv; j++)
-			a[r][j] = _mm512_setzero_ps();
-	for (int c = 0; c < C; c++) {
-		__m512 x[3];
-#pragma GCC unroll 3
-		for (int j = 0; j < nv; j++)
-			x[j] = _mm512_maskz_loadu_ps(k[j], v + (long)c * nt + 16 * j);
-#pragma GCC unroll 8
-		for (int r = 0; r < rows; r++) {
-			__m512 b = _mm512_set1_ps(u[(long)r * C + c]);
-#pragma GCC unroll 3
-			for (int j = 0; j < nv; j++)
-				a[r][j] = _mm512_fmadd_ps(b, x[j], a[r][j]);
-		}
-	}
-#pragma GCC unroll 8
-	for (int r = 0; r < rows; r++)
-#pragma GCC unroll 3
-		for (int j = 0; j < nv; j++)
-			_mm512_mask_storeu_ps(m + (long)r * nt + 16 * j, k[j], a[r][j]);
-}
-
-/* All rows of M for columns [t, t + 16 nv). */
-T_512 static inline __attribute__((always_inline))
-void column(int nv, const float *u, int O, int C, const float *v, int nt, float *m, int t)
-{
-	__mmask16 k[3];
-	for (int j = 0; j < nv; j++)
-		k[j] = lanes(nt, t + 16 * j);
-	int o = 0;
-	for (; o + 8 <= O; o += 8)
-		tile(8, nv, u + (long)o * C, C, v + t, nt, m + (long)o * nt + t, k);
-	for (; o < O; o++)
-		tile(1, nv, u + (long)o * C, C, v + t, nt, m + (long)o * nt + t, k);
-}
-
-/* m = u v: O x C times C x nt, row-major. */
-T_512 static void product512(const float *u, const float *v, float *m, int O, int C, int nt)
-{
-	int t = 0;
-	/* 32 columns at a time; 33-48 left take one 48-column pass */
-	for (; nt - t > 48; t += 32)
-		column(2, u, O, C, v, nt, m, t);
-	if (nt - t > 32)
-		column(3, u, O, C, v, nt, m, t);
-	else if (nt > t)
-		column(2, u, O, C, v, nt, m, t);
-}
-
-/* m = u v: O x C times C x nt, row-major. */
-static void product(const float *u, const float *v, float *m, int O, int C, int nt)
-{
-	if (vb_nn_avx512())
-		product512(u, v, m, O, C, nt);
-	else
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, nt, C, 1.0f, u, C, v, nt,
-		            0.0f, m, nt);
-}
 
 /* y[o] at the pixels within one of the edge, less the terms of the taps
  * outside; xp is x with a border of 2 zeros, corr O floats of scratch. */
@@ -965,7 +881,7 @@ static void fwd_fused(void *arg, int tid, long lo, long hi)
 			for (int r = 0; r < H; r++)
 				memcpy(col + f * P + (long)r * W, xp + (long)(r + f / 5) * PW + f % 5,
 				       sizeof(float) * W);
-		product(c->k5, col, y, O, 25, (int)P);
+		mm(c->k5, col, y, O, 25, (int)P);
 		fused_edges(c, H, W, O, xp, corr, y);
 		bias_floor(y, O, P, c->b5, c->relu ? 0.0f : -INFINITY);
 	}
