@@ -3,8 +3,8 @@
  * channels).  Ordinary convolutions run per sample as im2col + sgemm (no
  * column buffer for 1 x 1 stride 1); depthwise ones as direct loops.  A
  * frozen network (vb_net_freeze) runs 3 x 3 stride-1 'same' ones with
- * Winograd's F(2x2, 3x3) algorithm at inference, and a one-channel first
- * one and the next as one 5 x 5 convolution. */
+ * Winograd's F(4x4, 3x3) or F(2x2, 3x3) algorithm at inference, and a
+ * one-channel first one and the next as one 5 x 5 convolution. */
 #include "nn.h"
 
 #include <cblas.h>

@@ -260,7 +260,8 @@ void vb_net_load_pixels(struct vb_net *net, const uint8_t *px, int n);
  * (after loading a model): each batch norm right after a convolution or
  * dense layer is folded into that layer's weights (and a ReLU after it
  * into the convolution); 3 x 3 stride-1 'same' convolutions switch to
- * Winograd's F(2x2, 3x3) algorithm (2.25 times fewer multiplications),
+ * Winograd's F(4x4, 3x3) algorithm where the transformed kernels fit in
+ * 1 MiB (4 times fewer multiplications), else F(2x2, 3x3) (2.25 times),
  * and a one-channel first one is fused into the next (vb_conv_fuse);
  * dense layers take one matrix-vector product per sample.  Every sample is
  * then computed the same way whatever the batch, so results do not depend
