@@ -117,6 +117,21 @@ static const char wide[] =
 	"  - {type: flatten}\n"
 	"  - {type: dense, name: f3, units: classes}\n";
 
+/* Images smaller than one tile: 1 x 2 and 3 x 1 (one tile, mostly cut). */
+static const char tiny_row[] =
+	"name: t\ninput: [2, 1, 2]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 17, kernel: 3}\n"
+	"  - {type: relu}\n"
+	"  - {type: conv, name: c2, filters: 3, kernel: 3}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+static const char tiny_col[] =
+	"name: t\ninput: [19, 3, 1]\nlayers:\n"
+	"  - {type: conv, name: c1, filters: 2, kernel: 3, bias: false}\n"
+	"  - {type: batchnorm, name: b1}\n"
+	"  - {type: flatten}\n"
+	"  - {type: dense, name: f3, units: classes}\n";
+
 /* Convolutions of a frozen net fused into the next one. */
 static int nfused(const struct vb_net *net)
 {
@@ -241,6 +256,8 @@ int main(void)
 	check("fused, 2 x 2", fuse_2x2, sizeof fuse_2x2 - 1, 1);
 	check("ReLU in between", nofuse_relu, sizeof nofuse_relu - 1, 0);
 	check("wide layers", wide, sizeof wide - 1, 0);
+	check("smaller than a tile, one row", tiny_row, sizeof tiny_row - 1, 0);
+	check("smaller than a tile, one column", tiny_col, sizeof tiny_col - 1, 0);
 	/* the tile side each layer takes, seen in the size of its kernels */
 	struct vb_net *w = vb_arch_build(wide, sizeof wide - 1, 4);
 	if (w) {
