@@ -1,6 +1,7 @@
 /* fuzz/safetensors.c - libFuzzer target for the safetensors parser and the
  * model loader behind it: any input gives a model or an error, never a
- * crash; a file that parses must survive a write and a second parse. */
+ * crash; a file that parses must survive a write and a second parse, and a
+ * small network it holds a frozen inference pass. */
 #include "err.h"
 #include "model.h"
 #include "nn.h"
@@ -45,6 +46,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fd >= 0) {
 			if (write(fd, data, size) == (ssize_t)size) {
 				struct vb_net *net = vb_model_load_net(path, NULL);
+				/* and its frozen inference pass (Winograd, fused and
+				 * dense kernels) on one input, for small networks */
+				if (net && vb_shape_size(net->in) <= 4096 && vb_net_freeze(net) == 0 &&
+				    vb_net_prepare(net, 1, 1) == 0) {
+					long big = vb_shape_size(net->in);
+					for (int i = 0; i < net->nlayers; i++)
+						if (vb_shape_size(net->layers[i]->out) > big)
+							big = vb_shape_size(net->layers[i]->out);
+					if (big <= (1 << 20)) {
+						for (long i = 0; i < vb_shape_size(net->in); i++)
+							net->act[0][i] = (float)(i % 7) - 3;
+						vb_net_forward(net, 1, 0);
+					}
+				}
 				vb_net_free(net);
 			}
 			close(fd);
