@@ -554,10 +554,10 @@ T_512 static void transpose512(const float *restrict src, long ss, int rows, int
 	}
 	for (int i0 = 0; i0 < rows; i0 += 16) {
 		int ni = rows - i0 < 16 ? rows - i0 : 16;
-		__mmask16 mi = (__mmask16)((1u << ni) - 1);
+		__mmask16 mi = lanes(rows, i0);
 		for (int j0 = 0; j0 < cols; j0 += 16) {
 			int nj = cols - j0 < 16 ? cols - j0 : 16;
-			__mmask16 mj = (__mmask16)((1u << nj) - 1);
+			__mmask16 mj = lanes(cols, j0);
 			__m512 r[16];
 #pragma GCC unroll 16
 			for (int i = 0; i < 16; i++)
