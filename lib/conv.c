@@ -28,12 +28,12 @@ struct conv {
 	/* frozen (inference only) */
 	float *fb;      /* bias with a batch norm folded in */
 	float *scale;   /* per output: the batch norm's factor (1 without) */
-	float *fw;      /* weights times scale (not kept for wino) */
-	int wino;       /* Winograd F(m x m, 3 x 3) */
-	int wm;         /* wino: m, the output tile's side, 2 or 4 */
-	float *U;       /* wino: transformed kernels, (m + 2)^2 x in x out (the net's) */
-	int th, tw;     /* wino: output tiles down and across */
-	int trows;      /* wino: tile rows per block */
+	float *fw;      /* weights times scale (not kept for Winograd) */
+	int wm;         /* Winograd F(m x m, 3 x 3): m, the output tile's side, 2 or
+	                   4; 0 for none */
+	float *U;       /* wm: transformed kernels, (m + 2)^2 x in x out (the net's) */
+	int th, tw;     /* wm: output tiles down and across */
+	int trows;      /* wm: tile rows per block */
 	int fused;      /* a one-channel convolution fused in (vb_conv_fuse) */
 	float *k5;      /* fused: the 5 x 5 kernels, out x 25 */
 	float *kde;     /* fused: [d][e][o], this kernel's tap d on the first's tap e */
@@ -897,8 +897,8 @@ int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b)
 {
 	const struct conv *ca = a->st;
 	struct conv *cb = b->st;
-	/* wino: frozen, 3 x 3, stride 1, 'same' */
-	if (!ca->wino || !cb->wino || ca->relu || a->in.c != 1 ||
+	/* both Winograd (wm): frozen, 3 x 3, stride 1, 'same' */
+	if (!ca->wm || !cb->wm || ca->relu || a->in.c != 1 ||
 	    b->in.c != a->out.c || b->in.h != a->out.h || b->in.w != a->out.w)
 		return 0;
 	int M = a->out.c, O = b->out.c;
@@ -930,7 +930,7 @@ int vb_conv_fuse(const struct vb_layer *a, struct vb_layer *b)
 		cb->b5[o] = (float)b5;
 	}
 	cb->fused = 1;
-	cb->wino = 0;
+	cb->wm = 0;
 	cb->U = NULL;   /* vb_net_freeze's */
 	return 1;
 }
@@ -956,8 +956,7 @@ int vb_conv_freeze(struct vb_layer *l, const struct vb_layer *bn, int relu, floa
 	if (relu)
 		c->relu = 1;
 	c->wm = wino_tile(l);
-	c->wino = c->wm > 0;
-	if (!c->wino) {
+	if (!c->wm) {
 		/* the folded weights, which the Winograd form does not need
 		 * (1.2 MB of fresh memory for the shipped network) */
 		if (!c->fw && !(c->fw = malloc(sizeof(float) * l->param[0]->n)))
@@ -990,7 +989,7 @@ static void conv_forward(struct vb_layer *l, struct vb_net *net, const float *x,
 	if (c->fb && !train) {
 		j.w = c->fw;
 		j.b = c->fb;
-		if (c->wino)
+		if (c->wm)
 			fn = fwd_wino;
 		if (c->fused)
 			fn = fwd_fused;
@@ -1035,7 +1034,7 @@ static size_t conv_scratch(const struct vb_layer *l)
 	size_t colsz = (size_t)c->K * c->band * l->out.w;
 	size_t dsz = c->full ? ko * c->dband * l->in.w : (size_t)c->K * c->P;
 	size_t sz = sizeof(float) * (colsz + dsz);
-	if (c->wino && wino_scratch(l) > sz)
+	if (c->wm && wino_scratch(l) > sz)
 		sz = wino_scratch(l);
 	if (c->fused && fused_scratch(l) > sz)
 		sz = fused_scratch(l);
